@@ -1,0 +1,82 @@
+"""genspec's pytest wiring: the options, the model they choose, and the session fixtures."""
+
+import pytest
+import tokenizers
+import torch
+import transformers
+
+from spec import claims, model_source, options, printed
+from spec.loading import load_causal_lm, load_tokenizer
+
+SOURCE_KEY = pytest.StashKey[model_source.ModelSource]()
+SETTINGS_KEY = pytest.StashKey[options.Settings]()
+
+
+def pytest_addoption(parser):
+    options.add_options(parser)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "claim(*ids): the catalogue claims this test proves")
+    config.addinivalue_line("markers", "article_sizes: asserts the sizes the articles print for Qwen3-0.6B")
+    if config.option.help:
+        return
+    settings = options.resolve(config)
+    try:
+        source = model_source.resolve(settings.model, settings.seed, settings.cache_root)
+    except model_source.ModelSourceError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[SETTINGS_KEY] = settings
+    config.stash[SOURCE_KEY] = source
+
+
+def pytest_report_header(config):
+    settings, source = config.stash[SETTINGS_KEY], config.stash[SOURCE_KEY]
+    lines = [
+        f"genspec model: {source.requested} -> {source.identity} ({source.path})",
+        f"genspec dtype: {settings.dtype}, device: {settings.device}; torch {torch.__version__}, "
+        f"transformers {transformers.__version__}, tokenizers {tokenizers.__version__}",
+    ]
+    if source.unavailable:
+        lines.append(f"genspec: {source.unavailable}; structural and tokenizer claims run on the stand-in")
+    return lines
+
+
+def pytest_collection_modifyitems(config, items):
+    source = config.stash[SOURCE_KEY]
+    small = source.is_stand_in and source.identity.startswith("embedded-small")
+    for item in items:
+        if source.is_stand_in and any(c.kind == "value" for c in claims.claims_of(item)):
+            reason = source.unavailable or f"needs the real {model_source.REAL_MODEL} weights: {model_source.HOW_TO_GET_REAL_WEIGHTS}"
+            item.add_marker(pytest.mark.skip(reason=reason))
+        if small and item.get_closest_marker("article_sizes"):
+            item.add_marker(pytest.mark.skip(
+                reason="embedded-small has 2 layers: the article's Qwen3-0.6B sizes need the full-size default"
+            ))
+
+
+@pytest.fixture(scope="session")
+def settings(pytestconfig) -> options.Settings:
+    return pytestconfig.stash[SETTINGS_KEY]
+
+
+@pytest.fixture(scope="session")
+def source(pytestconfig) -> model_source.ModelSource:
+    return pytestconfig.stash[SOURCE_KEY]
+
+
+@pytest.fixture(scope="session")
+def articles() -> dict:
+    """What the articles print, as data (fixtures/articles.json)."""
+    return printed.articles()
+
+
+@pytest.fixture(scope="session")
+def tokenizer(source):
+    return load_tokenizer(source.path)
+
+
+@pytest.fixture(scope="session")
+def model(source, settings):
+    """The causal LM, loaded once per session as the articles load it."""
+    return load_causal_lm(source.path, settings.dtype, settings.device)

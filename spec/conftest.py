@@ -1,0 +1,37 @@
+"""Shared, session-scoped forward passes: each prompt goes through the model once per run."""
+
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+# The articles' prompts: raw "Hi" (000), and "how are you?" / "Why are you running?" as chat.
+PROMPTS = {"hi": ("Hi", False), "how-are-you-chat": ("how are you?", True), "why-are-you-running-chat": ("Why are you running?", True)}
+
+
+@dataclass(frozen=True)
+class ForwardPass:
+    tokens: dict  # the tokenizer's BatchEncoding: input_ids, attention_mask
+    last_hidden_state: torch.Tensor  # base_model(**tokens).last_hidden_state
+    logits: torch.Tensor  # model(**tokens).logits
+
+
+def chat_text(tokenizer, user: str) -> str:
+    """The articles' chat formatting: one user message, generation prompt, thinking disabled."""
+    message = [{"role": "user", "content": user}]
+    return tokenizer.apply_chat_template(message, tokenize=False, add_generation_prompt=True, enable_thinking=False)
+
+
+def encode(tokenizer, user: str, as_chat: bool, device: str):
+    text = chat_text(tokenizer, user) if as_chat else user
+    return tokenizer(text, return_tensors="pt").to(device)
+
+
+@pytest.fixture(scope="session")
+def forward_passes(model, tokenizer, settings) -> dict[str, ForwardPass]:
+    passes = {}
+    with torch.inference_mode():
+        for name, (user, as_chat) in PROMPTS.items():
+            tokens = encode(tokenizer, user, as_chat, settings.device)
+            passes[name] = ForwardPass(tokens, model.model(**tokens).last_hidden_state, model(**tokens).logits)
+    return passes

@@ -1,0 +1,32 @@
+"""Load tokenizer and models the way the articles do: AutoTokenizer / AutoModelFor*.from_pretrained.
+
+Safetensors only, never remote code, on every supported transformers version.
+"""
+
+from pathlib import Path
+
+import torch
+import transformers
+from packaging.version import Version
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+TRANSFORMERS = Version(transformers.__version__)
+# `dtype=` exists from 4.56; older releases only know `torch_dtype=`.
+DTYPE_KEYWORD = "dtype" if TRANSFORMERS >= Version("4.56") else "torch_dtype"
+SAFE = {"use_safetensors": True, "trust_remote_code": False}
+
+
+def load_tokenizer(path: Path):
+    return AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+
+
+def load_pretrained(model_class, path: Path, dtype: str, device: str, **kwargs):
+    """`model_class.from_pretrained` in inference mode, as the articles set it up."""
+    model = model_class.from_pretrained(path, **SAFE, **{DTYPE_KEYWORD: getattr(torch, dtype)}, **kwargs)
+    model.to(device)
+    model.requires_grad_(False)  # "setting our model in inference mode" (003)
+    return model.eval()
+
+
+def load_causal_lm(path: Path, dtype: str, device: str):
+    return load_pretrained(AutoModelForCausalLM, path, dtype, device)

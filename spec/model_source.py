@@ -1,0 +1,108 @@
+"""Resolve `--model` to a local checkpoint directory, or say in one sentence why not.
+
+`embedded` (the default) and `embedded-small` are stand-ins built on first use; a hub id such
+as `Qwen/Qwen3-0.6B` is read from the local Hugging Face cache only (HF_HOME and
+HF_HUB_OFFLINE are honoured by huggingface_hub; nothing is downloaded behind the user's back);
+anything else must be a checkpoint directory.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from huggingface_hub import snapshot_download
+from huggingface_hub.errors import LocalEntryNotFoundError
+from safetensors import SafetensorError, safe_open
+
+from spec.embedded.checkpoint import PROFILES, ensure_stand_in
+
+REAL_MODEL = "Qwen/Qwen3-0.6B"
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+HOW_TO_GET_REAL_WEIGHTS = (
+    f"on a machine with network run `hf download {REAL_MODEL}`, "
+    f"then `pytest --model {REAL_MODEL}` (or `--model DIR` for a local copy)"
+)
+
+
+class ModelSourceError(Exception):
+    """A `--model` that cannot be used; the message says what is wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    requested: str
+    path: Path
+    identity: str  # names exactly which weights were seen: stand-in seed+hash or hub id@revision
+    is_stand_in: bool
+    # Set when the requested checkpoint is missing and the run fell back to the stand-in.
+    unavailable: str | None = None
+
+
+def resolve(requested: str, seed: int, cache_root: Path) -> ModelSource:
+    if requested in PROFILES:
+        return _stand_in(requested, seed, cache_root)
+    candidate = Path(requested).expanduser()
+    if candidate.exists() or not HUB_ID.match(requested):
+        return _local(requested, candidate)
+    return _hub(requested, seed, cache_root)
+
+
+def _stand_in(profile: str, seed: int, cache_root: Path, requested: str | None = None, unavailable=None):
+    stand_in = ensure_stand_in(profile, seed, cache_root)
+    try:
+        check_checkpoint(stand_in.path)
+    except ModelSourceError as error:
+        raise ModelSourceError(f"{error} Delete {stand_in.path} and the next run rebuilds it.") from None
+    return ModelSource(requested or profile, stand_in.path, stand_in.identity, True, unavailable)
+
+
+def _local(requested: str, directory: Path) -> ModelSource:
+    check_checkpoint(directory)
+    return ModelSource(requested, directory.resolve(), f"{directory.resolve()}", is_stand_in=False)
+
+
+def _hub(repo_id: str, seed: int, cache_root: Path) -> ModelSource:
+    try:
+        snapshot = Path(snapshot_download(repo_id, local_files_only=True))
+    except LocalEntryNotFoundError:
+        # Structural and tokenizer claims still run, on the embedded stand-in; value claims are
+        # skipped with the line that says how to get the real weights.
+        reason = f"{repo_id} is not in the local Hugging Face cache: {HOW_TO_GET_REAL_WEIGHTS}"
+        return _stand_in("embedded", seed, cache_root, requested=repo_id, unavailable=reason)
+    check_checkpoint(snapshot)
+    return ModelSource(repo_id, snapshot, f"{repo_id}@{snapshot.name}", is_stand_in=False)
+
+
+def check_checkpoint(directory: Path) -> None:
+    """Raise ModelSourceError unless `directory` holds a config and readable safetensors."""
+    where = f"--model {directory}"
+    if not directory.is_dir():
+        raise ModelSourceError(
+            f"{where}: no such directory. Give `embedded`, a hub id such as {REAL_MODEL}, "
+            "or a directory holding config.json and *.safetensors."
+        )
+    config = directory / "config.json"
+    if not config.is_file():
+        raise ModelSourceError(f"{where}: no config.json there; this is not a checkpoint directory.")
+    try:
+        json.loads(config.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelSourceError(f"{where}: config.json is not valid JSON ({error}).") from None
+    weights = sorted(directory.glob("*.safetensors"))
+    if not weights:
+        pickles = [p.name for p in directory.glob("*.bin")] + [p.name for p in directory.glob("*.pt")]
+        if pickles:
+            raise ModelSourceError(
+                f"{where}: only pickle weights ({', '.join(pickles)}); genspec loads safetensors only, "
+                "because unpickling can run arbitrary code. Convert them to safetensors first."
+            )
+        raise ModelSourceError(f"{where}: no *.safetensors weights there.")
+    for file in weights:
+        try:
+            with safe_open(str(file), framework="pt") as handle:
+                handle.keys()
+        except (SafetensorError, OSError) as error:
+            raise ModelSourceError(
+                f"{where}: {file.name} is corrupt or truncated ({error}); download or build it again."
+            ) from None

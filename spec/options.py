@@ -1,0 +1,63 @@
+"""The run's settings, each resolved in one place: command line > environment > ini > default."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from spec.embedded.checkpoint import DEFAULT_SEED, default_cache_root
+
+MODEL = "model"
+DTYPE = "dtype"
+DEVICE = "device"
+SEED = "stand_in_seed"
+CACHE = "stand_in_cache"
+
+# option name -> (environment variable, default, help)
+SETTINGS = {
+    MODEL: ("GENSPEC_MODEL", "embedded",
+            "embedded (default, full-size Qwen3-0.6B stand-in), embedded-small (2 layers, for quick "
+            "iteration), a hub id read from the local HF cache such as Qwen/Qwen3-0.6B, or a checkpoint directory"),
+    DTYPE: ("GENSPEC_DTYPE", "float32", "float32 (default) or bfloat16, the dtype the articles ran in"),
+    DEVICE: ("GENSPEC_DEVICE", "cpu", "cpu (default) or cuda"),
+    SEED: ("GENSPEC_STAND_IN_SEED", str(DEFAULT_SEED), "seed of the embedded stand-in's weights"),
+    CACHE: ("GENSPEC_CACHE", None, "where stand-ins are built (default: $XDG_CACHE_HOME/genspec)"),
+}
+DTYPES = ("float32", "bfloat16")
+DEVICES = ("cpu", "cuda")
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("genspec", "which model the claims are proven on")
+    for name, (env, default, help_text) in SETTINGS.items():
+        flag = "--" + name.replace("_", "-")
+        group.addoption(flag, dest=name, default=None, help=f"{help_text} [env {env}]")
+        parser.addini(name, help=help_text, default=default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: str
+    dtype: str
+    device: str
+    seed: int
+    cache_root: Path
+
+
+def resolve(config: pytest.Config) -> Settings:
+    def value(name: str):
+        env, default, _ = SETTINGS[name]
+        return config.getoption(name) or os.environ.get(env) or config.getini(name) or default
+
+    dtype, device = value(DTYPE), value(DEVICE)
+    if dtype not in DTYPES:
+        raise pytest.UsageError(f"--dtype {dtype}: choose one of {', '.join(DTYPES)}.")
+    if device not in DEVICES:
+        raise pytest.UsageError(f"--device {device}: choose one of {', '.join(DEVICES)}.")
+    try:
+        seed = int(value(SEED))
+    except ValueError:
+        raise pytest.UsageError(f"--stand-in-seed {value(SEED)}: must be an integer.") from None
+    cache = value(CACHE)
+    return Settings(value(MODEL), dtype, device, seed, Path(cache).expanduser() if cache else default_cache_root())
