@@ -1,12 +1,14 @@
 """genspec's pytest wiring: the options, the model they choose, and the session fixtures."""
 
+from typing import NamedTuple
+
 import pytest
 import tokenizers
 import torch
 import transformers
 
 from spec import claims, model_source, options, printed
-from spec.loading import load_causal_lm, load_tokenizer
+from spec.loading import load_causal_lm, load_tokenizer, transformers_messages
 
 SOURCE_KEY = pytest.StashKey[model_source.ModelSource]()
 SETTINGS_KEY = pytest.StashKey[options.Settings]()
@@ -76,7 +78,19 @@ def tokenizer(source):
     return load_tokenizer(source.path)
 
 
+class LoadedModel(NamedTuple):
+    model: torch.nn.Module
+    log: list[str]  # what transformers logged while loading
+
+
 @pytest.fixture(scope="session")
-def model(source, settings):
+def loaded_model(source, settings) -> LoadedModel:
     """The causal LM, loaded once per session as the articles load it."""
-    return load_causal_lm(source.path, settings.dtype, settings.device)
+    with transformers_messages() as log:
+        model = load_causal_lm(source.path, settings.dtype, settings.device)
+    return LoadedModel(model, log)
+
+
+@pytest.fixture(scope="session")
+def model(loaded_model):
+    return loaded_model.model

@@ -35,3 +35,19 @@ def forward_passes(model, tokenizer, settings) -> dict[str, ForwardPass]:
             tokens = encode(tokenizer, user, as_chat, settings.device)
             passes[name] = ForwardPass(tokens, model.model(**tokens).last_hidden_state, model(**tokens).logits)
     return passes
+
+
+GREEDY_STEPS = 32
+CHAT_PROMPTS = ("how-are-you-chat", "why-are-you-running-chat")
+
+
+@pytest.fixture(scope="session")
+def greedy_continuations(model, forward_passes) -> dict[str, torch.Tensor]:
+    """`model.generate(do_sample=False)` for 32 new tokens on each chat prompt: the new ids only."""
+    continuations = {}
+    with torch.inference_mode():
+        for name in CHAT_PROMPTS:
+            tokens = forward_passes[name].tokens
+            result = model.generate(**tokens, do_sample=False, max_new_tokens=GREEDY_STEPS)
+            continuations[name] = result[0, tokens["input_ids"].shape[1]:]
+    return continuations

@@ -3,6 +3,8 @@
 Safetensors only, never remote code, on every supported transformers version.
 """
 
+import logging
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -30,3 +32,17 @@ def load_pretrained(model_class, path: Path, dtype: str, device: str, **kwargs):
 
 def load_causal_lm(path: Path, dtype: str, device: str):
     return load_pretrained(AutoModelForCausalLM, path, dtype, device)
+
+
+@contextmanager
+def transformers_messages():
+    """Collect what transformers logs (warnings such as the tied-weights notice of 001)."""
+    messages: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger = logging.getLogger("transformers")
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)

@@ -95,6 +95,7 @@ def _build_into(final: Path, profile: str, seed: int) -> None:
             "torch": torch.__version__,
         }
         _write_json(staging / MANIFEST, manifest)
+        staging.chmod(0o755)  # mkdtemp makes it private; the published checkpoint is shared
         staging.rename(final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

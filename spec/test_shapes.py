@@ -1,0 +1,86 @@
+"""S: 1×N ids → 1×N×1024 hidden states → 1×N×151936 scores (000, 003, 001)."""
+
+import pytest
+import torch
+
+from spec.conftest import PROMPTS
+
+# Token counts the articles print: "Hi" (000), "how are you?" as chat (003), "Why are you running?" as chat (000).
+PRINTED_LENGTHS = {"hi": 1, "how-are-you-chat": 16, "why-are-you-running-chat": 17}
+
+
+@pytest.mark.claim("S1")
+@pytest.mark.article_sizes
+@pytest.mark.parametrize("prompt", PROMPTS)
+def test_shapes_through_base_model_and_head(forward_passes, articles, prompt):
+    """S1 (000, 003, 001): tokens 1×N → last_hidden_state 1×N×1024 → logits 1×N×151936."""
+    observed, sizes = forward_passes[prompt], articles["architecture"]
+    n = PRINTED_LENGTHS[prompt]
+    assert observed.tokens["input_ids"].shape == (1, n)
+    assert observed.last_hidden_state.shape == (1, n, sizes["hidden_size"])
+    assert observed.logits.shape == (1, n, sizes["logits_width"])
+
+
+@pytest.mark.claim("S2")
+def test_scores_cover_the_head_not_the_tokenizer(model, tokenizer, forward_passes):
+    """S2 (001): the logits' last dimension is lm_head.out_features, larger than tokenizer.vocab_size."""
+    width = forward_passes["how-are-you-chat"].logits.shape[-1]
+    assert width == model.lm_head.out_features
+    assert width > tokenizer.vocab_size
+
+
+@pytest.mark.claim("S2")
+@pytest.mark.article_sizes
+def test_head_width_is_151936(model, articles):
+    """S2 (001): lm_head.out_features is the printed 151936."""
+    assert model.lm_head.out_features == articles["architecture"]["logits_width"]
+
+
+@pytest.mark.claim("S3")
+def test_next_token_scores_and_top_1(forward_passes):
+    """S3 (003): `logits[:, -1, :]` is 1×151936; its top-1 index is 1×1."""
+    logits = forward_passes["how-are-you-chat"].logits
+    next_token_score = logits[:, -1, :]
+    top_score, top_token_index = next_token_score.topk(1, dim=-1)
+    assert next_token_score.shape == (1, logits.shape[-1])
+    assert top_token_index.shape == (1, 1) and top_score.shape == (1, 1)
+    assert top_score.item() == next_token_score.max().item()
+
+
+@pytest.mark.claim("S4")
+@pytest.mark.parametrize("prompt", PROMPTS)
+def test_softmax_gives_probabilities_in_the_same_order(forward_passes, prompt):
+    """S4 (003): softmax makes non-negative probabilities summing to 1, in the scores' order; the top-1 is unchanged."""
+    scores = forward_passes[prompt].logits[0, -1].float()
+    probabilities = torch.softmax(scores, dim=-1)
+    assert (probabilities >= 0).all()
+    # A float32 sum of 151,936 terms: rounding error grows like n·eps ≈ 151936 × 6e-8 ≈ 1e-2 in
+    # the worst case; 1e-5 is far inside it and still catches any real normalisation bug.
+    assert probabilities.sum().item() == pytest.approx(1.0, abs=1e-5)
+    by_score = torch.argsort(scores, descending=True)
+    assert (probabilities[by_score].diff() <= 0).all(), "softmax changed the order of the scores"
+    assert probabilities.argmax() == scores.argmax()
+
+
+@pytest.mark.claim("S5")
+def test_batch_rows_score_like_single_texts(model, tokenizer, settings):
+    """S5 (001): a batch of B texts gives B×N×V scores, and `logits[b, i]` scores the token after position i of row b."""
+    texts = ["Hi dog how are you?", "Hello dog", "how are you?"]
+    # Right padding: rows start at position 0, so position i means the same in batch and alone.
+    batch = tokenizer(texts, return_tensors="pt", padding=True, padding_side="right").to(settings.device)
+    with torch.inference_mode():
+        logits = model(**batch).logits
+        assert logits.shape == (len(texts), batch["input_ids"].shape[1], model.lm_head.out_features)
+        for row, text in enumerate(texts):
+            alone = model(**tokenizer(text, return_tensors="pt").to(settings.device)).logits[0]
+            n = alone.shape[0]
+            assert torch.equal(logits[row, :n].argmax(-1), alone.argmax(-1))
+            # Batched and single matmuls split their float32 reductions differently; over 28
+            # layers that moves logits of magnitude ~10 by a few 1e-5 (measured 4e-5), so
+            # 1e-4 absolute (about 100 float32 ulps at that magnitude) is the bound.
+            torch.testing.assert_close(logits[row, :n], alone, rtol=0, atol=_atol(settings.dtype))
+
+
+def _atol(dtype: str) -> float:
+    # bfloat16 keeps 8 bits of mantissa: one ulp at magnitude 8-16 is 0.0625.
+    return 1e-4 if dtype == "float32" else 0.125
