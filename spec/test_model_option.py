@@ -1,0 +1,77 @@
+"""`--model` either resolves to a usable checkpoint or stops the run with one clear sentence."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from spec import model_source
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _checkpoint(directory: Path, weights: bytes | None = None, config: str = "{}") -> Path:
+    directory.mkdir()
+    (directory / "config.json").write_text(config)
+    if weights is not None:
+        (directory / "model.safetensors").write_bytes(weights)
+    return directory
+
+
+def _safetensors_bytes(tmp_path) -> bytes:
+    save_file({"weight": torch.zeros(64)}, str(tmp_path / "good.safetensors"))
+    return (tmp_path / "good.safetensors").read_bytes()
+
+
+def test_missing_directory(tmp_path):
+    with pytest.raises(model_source.ModelSourceError, match="no such directory"):
+        model_source.check_checkpoint(tmp_path / "nowhere")
+
+
+def test_directory_without_config(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(model_source.ModelSourceError, match="no config.json"):
+        model_source.check_checkpoint(tmp_path / "empty")
+
+
+def test_config_that_is_not_json(tmp_path):
+    directory = _checkpoint(tmp_path / "ckpt", _safetensors_bytes(tmp_path), config="{not json")
+    with pytest.raises(model_source.ModelSourceError, match="config.json is not valid JSON"):
+        model_source.check_checkpoint(directory)
+
+
+def test_truncated_safetensors(tmp_path):
+    directory = _checkpoint(tmp_path / "ckpt", _safetensors_bytes(tmp_path)[:-16])
+    with pytest.raises(model_source.ModelSourceError, match="model.safetensors is corrupt or truncated"):
+        model_source.check_checkpoint(directory)
+
+
+def test_pickle_only_checkpoint_is_refused(tmp_path):
+    directory = _checkpoint(tmp_path / "ckpt")
+    torch.save({"weight": torch.zeros(4)}, directory / "pytorch_model.bin")
+    with pytest.raises(model_source.ModelSourceError, match="safetensors only"):
+        model_source.check_checkpoint(directory)
+
+
+def test_hub_id_missing_from_cache_falls_back_with_the_how_to_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub-cache"))
+    monkeypatch.setattr(model_source, "_stand_in", lambda *args, **kwargs: kwargs["unavailable"])
+    reason = model_source.resolve("Qwen/Qwen3-0.6B", seed=0, cache_root=tmp_path)
+    assert "not in the local Hugging Face cache" in reason and "hf download Qwen/Qwen3-0.6B" in reason
+
+
+def test_bad_model_stops_the_run_with_one_line(tmp_path):
+    """`pytest --model /no/such/dir` ends with one ERROR line naming the problem, no traceback."""
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "--model", str(tmp_path / "no-such-dir"), "-p", "no:cacheprovider"],
+        cwd=REPO, capture_output=True, text=True, env=os.environ | {"HF_HUB_OFFLINE": "1"}, timeout=300,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR, output
+    assert f"ERROR: --model {tmp_path / 'no-such-dir'}: no such directory" in output
+    assert "Traceback" not in output
