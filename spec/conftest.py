@@ -42,12 +42,16 @@ CHAT_PROMPTS = ("how-are-you-chat", "why-are-you-running-chat")
 
 
 @pytest.fixture(scope="session")
-def greedy_continuations(model, forward_passes) -> dict[str, torch.Tensor]:
-    """`model.generate(do_sample=False)` for 32 new tokens on each chat prompt: the new ids only."""
-    continuations = {}
+def greedy_results(model, forward_passes) -> dict[str, torch.Tensor]:
+    """`model.generate(**tokens, do_sample=False, max_new_tokens=32)` on each chat prompt: prompt + new ids."""
     with torch.inference_mode():
-        for name in CHAT_PROMPTS:
-            tokens = forward_passes[name].tokens
-            result = model.generate(**tokens, do_sample=False, max_new_tokens=GREEDY_STEPS)
-            continuations[name] = result[0, tokens["input_ids"].shape[1]:]
-    return continuations
+        return {
+            name: model.generate(**forward_passes[name].tokens, do_sample=False, max_new_tokens=GREEDY_STEPS)
+            for name in CHAT_PROMPTS
+        }
+
+
+@pytest.fixture(scope="session")
+def greedy_continuations(greedy_results, forward_passes) -> dict[str, torch.Tensor]:
+    """The new ids of `greedy_results`: `result[0, input_len:]` (003)."""
+    return {name: result[0, forward_passes[name].tokens["input_ids"].shape[1]:] for name, result in greedy_results.items()}

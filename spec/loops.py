@@ -1,0 +1,121 @@
+"""The generation loops the articles describe, written out by hand.
+
+"The text generation via method model.generate() is essentially running model.forward over and
+over till model generates end of sequence token" (001). Each loop below is that sentence made
+executable, in the style of nanoGPT's `generate`: the caller passes a 1×N LongTensor of ids and a
+model in eval mode; each returns prompt + new tokens, like `generate()`. The score edits follow
+transformers' documented order: repetition penalty, then temperature, top-k, top-p.
+"""
+
+import torch
+
+
+def greedy(model, input_ids, max_new_tokens, eos_token_ids=(), use_cache=True):
+    """001 "we used the token with highest score as the next token": argmax of the last position, append, repeat."""
+    ids, cache = input_ids, None
+    for _ in range(max_new_tokens):
+        # with a cache only the newest token goes through the model ("caching ... speeds up generation", 001)
+        fresh = ids[:, -1:] if cache is not None else ids
+        output = model(fresh, past_key_values=cache, use_cache=use_cache)
+        cache = output.past_key_values if use_cache else None
+        next_token = output.logits[:, -1, :].argmax(dim=-1, keepdim=True)  # 003: logits[:, -1, :] scores the next token
+        ids = torch.cat([ids, next_token], dim=-1)
+        if next_token.item() in eos_token_ids:  # 001: "till model generates end of sequence token"
+            break
+    return ids
+
+
+def edit_scores(scores, ids, temperature=1.0, top_k=None, top_p=None, repetition_penalty=None):
+    """001 "we do some bit of editing to the model's output score": penalise repeats, sharpen, keep the top."""
+    scores = scores.clone()
+    if repetition_penalty is not None:
+        # Scores of tokens already in the text move towards "less likely" (divide if positive, multiply if negative).
+        seen = scores.gather(-1, ids)
+        scores.scatter_(-1, ids, torch.where(seen < 0, seen * repetition_penalty, seen / repetition_penalty))
+    scores = scores / temperature
+    if top_k is not None:
+        # "we can only sample from the top, say, 50 tokens" (001): drop every score below the k-th best.
+        kth_best = scores.topk(min(top_k, scores.shape[-1])).values[..., -1:]
+        scores = scores.masked_fill(scores < kth_best, float("-inf"))
+    if top_p is not None:
+        # Drop the least likely tokens whose probabilities add up to at most 1 - top_p; keep the best one always.
+        ascending, order = scores.sort(dim=-1)
+        drop = ascending.softmax(dim=-1).cumsum(dim=-1) <= 1 - top_p
+        drop[..., -1] = False
+        scores = scores.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
+    return scores
+
+
+def sample(model, input_ids, max_new_tokens, generator, eos_token_ids=(), **score_edits):
+    """001 "randomly draw the next token ... where the sampling probability is determined by the model's output score"."""
+    ids, cache = input_ids, None
+    for _ in range(max_new_tokens):
+        fresh = ids[:, -1:] if cache is not None else ids
+        output = model(fresh, past_key_values=cache, use_cache=True)
+        cache = output.past_key_values
+        scores = edit_scores(output.logits[:, -1, :].float(), ids, **score_edits)
+        next_token = torch.multinomial(scores.softmax(dim=-1), num_samples=1, generator=generator)
+        ids = torch.cat([ids, next_token], dim=-1)
+        if next_token.item() in eos_token_ids:
+            break
+    return ids
+
+
+def beam_search(model, input_ids, num_beams, max_new_tokens):
+    """001 "traverse down the entire decision tree ... whilst keeping a record of the token scores of the path".
+
+    Keeps the `num_beams` paths with the highest summed log-probability; returns the best one.
+    Written for continuations that reach `max_new_tokens` without an end-of-sequence token.
+    """
+    beams = input_ids.repeat(num_beams, 1)
+    # Only the first beam is live at the start, so the first step does not pick one token num_beams times.
+    path_scores = torch.full((num_beams,), float("-inf"), device=input_ids.device)
+    path_scores[0] = 0.0
+    cache = None
+    for _ in range(max_new_tokens):
+        fresh = beams[:, -1:] if cache is not None else beams
+        output = model(fresh, past_key_values=cache, use_cache=True)
+        log_probs = output.logits[:, -1, :].float().log_softmax(dim=-1)
+        candidates = (path_scores[:, None] + log_probs).view(-1)  # every (path, next token) pair
+        path_scores, flat = candidates.topk(num_beams)
+        parent, token = flat // log_probs.shape[-1], flat % log_probs.shape[-1]
+        beams = torch.cat([beams[parent], token[:, None]], dim=-1)
+        cache = output.past_key_values
+        cache.reorder_cache(parent)  # each surviving path keeps its parent's keys and values
+    return beams[path_scores.argmax()][None]
+
+
+def top_k_tree(model, input_ids, k, depth):
+    """001 Decision Tree: "the top three words predicted by the model at each generation step".
+
+    Follows the highest-scoring branch, and records at each step the k best (token, score) branches.
+    """
+    ids, steps = input_ids, []
+    for _ in range(depth):
+        scores, tokens = model(ids).logits[0, -1].topk(k)
+        steps.append(list(zip(tokens.tolist(), scores.tolist())))
+        ids = torch.cat([ids, tokens[:1][None]], dim=-1)
+    return steps
+
+
+def classify_greedily(classifier, input_ids, max_new_tokens, eos_token_ids=()):
+    """001 "Text generation is sequence classification in a for-loop": classify the text, append the class, repeat."""
+    ids = input_ids
+    for _ in range(max_new_tokens):
+        next_token = classifier(ids).logits.argmax(dim=-1, keepdim=True)  # one class per text: the next token
+        ids = torch.cat([ids, next_token], dim=-1)
+        if next_token.item() in eos_token_ids:
+            break
+    return ids
+
+
+def classify_text_greedily(classifier, tokenizer, text, max_new_tokens):
+    """001's own loop: tokenize the text, classify, decode the class to text, append it to the string, repeat."""
+    pieces = []
+    for _ in range(max_new_tokens):
+        tokens = tokenizer(text, return_tensors="pt")
+        top1_index = classifier(**tokens).logits.topk(1, -1).indices
+        decoded = tokenizer.decode(top1_index[0])
+        pieces.append((top1_index.item(), decoded))
+        text = text + decoded
+    return pieces

@@ -1,0 +1,202 @@
+"""G: generation is forward run in a for-loop; each hand-written loop equals `model.generate` (001, 003, 004)."""
+
+import pytest
+import torch
+from transformers import pipeline
+
+from spec import loops, model_card
+from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS
+
+PROMPT = "how-are-you-chat"
+SHORT = 6  # new tokens for the comparisons that need several generate() runs
+G1_STEPS = {"how-are-you-chat": GREEDY_STEPS, "why-are-you-running-chat": 12}
+SEEDS = (0, 1, 2)
+# generate() fills every setting not passed from the checkpoint's generation config, so a loop
+# compared with it must name all of them; these values switch an edit off.
+NEUTRAL = {"temperature": 1.0, "top_k": 0, "top_p": 1.0}
+# Qwen3-0.6B's default sampling settings (generation_config.json on the model card).
+CARD = model_card.generation_config()
+CARD_SAMPLING = {name: CARD[name] for name in ("temperature", "top_k", "top_p")}
+
+
+def new_tokens(result, prompt_ids):
+    return result[0, prompt_ids.shape[1]:].tolist()
+
+
+def assert_varied(tokens, at_least=SHORT // 2):
+    """Equality of two loops means nothing if the model repeats one token."""
+    assert len(set(tokens)) >= at_least, f"continuation too repetitive to prove anything: {tokens}"
+
+
+@pytest.fixture(scope="module")
+def prompt_ids(forward_passes):
+    return forward_passes[PROMPT].tokens["input_ids"]
+
+
+@pytest.mark.claim("G1")
+@pytest.mark.parametrize("prompt", CHAT_PROMPTS)
+def test_greedy_loop_equals_generate(model, forward_passes, greedy_results, prompt):
+    """G1 (001, 004): argmax of the last position, append, repeat — exactly `generate(do_sample=False)`."""
+    ids = forward_passes[prompt].tokens["input_ids"]
+    steps = G1_STEPS[prompt]
+    with torch.inference_mode():
+        looped = loops.greedy(model, ids, steps)
+    assert looped.tolist() == greedy_results[prompt][:, : ids.shape[1] + steps].tolist()
+    assert_varied(new_tokens(looped, ids), at_least=steps // 2)
+
+
+@pytest.mark.claim("G2")
+def test_generation_stops_at_max_new_tokens(greedy_results, prompt_ids, model):
+    """G2 (001, 003): without an end-of-sequence token, generation stops after exactly max_new_tokens."""
+    generated = new_tokens(greedy_results[PROMPT], prompt_ids)
+    eos = set(model.generation_config.eos_token_id)
+    if eos & set(generated):  # the real model ends its reply: then it stopped at eos, the first to come
+        assert generated[-1] in eos and not eos & set(generated[:-1])
+    else:
+        assert len(generated) == GREEDY_STEPS
+
+
+@pytest.mark.claim("G2")
+def test_generation_stops_at_eos(model, prompt_ids, greedy_continuations):
+    """G2 (001 "till model generates end of sequence token"): with eos_token_id set to a token it will produce, generation ends on it."""
+    continuation = greedy_continuations[PROMPT].tolist()
+    # The first token from step 4 on that did not occur before: generation must run past 4 steps and stop there.
+    stop_at = next(i for i in range(4, len(continuation)) if continuation[i] not in continuation[:i])
+    eos = continuation[stop_at]
+    with torch.inference_mode():
+        generated = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), do_sample=False, max_new_tokens=GREEDY_STEPS, eos_token_id=eos)
+        looped = loops.greedy(model, prompt_ids, GREEDY_STEPS, eos_token_ids={eos})
+    assert new_tokens(generated, prompt_ids) == continuation[: stop_at + 1]
+    assert looped.tolist() == generated.tolist()
+
+
+@pytest.mark.claim("G3")
+@pytest.mark.parametrize("prompt", CHAT_PROMPTS)
+def test_output_starts_with_the_input(greedy_results, forward_passes, prompt):
+    """G3 (003, 001): the output of `generate()` starts with the input tokens."""
+    ids = forward_passes[prompt].tokens["input_ids"]
+    result = greedy_results[prompt]
+    assert result.shape[1] > ids.shape[1]
+    assert torch.equal(result[:, : ids.shape[1]], ids)
+
+
+@pytest.mark.claim("G4")
+def test_cache_changes_nothing_but_speed(model, prompt_ids, greedy_results):
+    """G4 (001): the loop without past_key_values gives the same tokens as the cached loop."""
+    with torch.inference_mode():
+        uncached = loops.greedy(model, prompt_ids, 10, use_cache=False)
+    cached = greedy_results[PROMPT][:, : uncached.shape[1]]  # the cached loop equals generate (G1)
+    assert uncached.tolist() == cached.tolist()
+    assert_varied(new_tokens(uncached, prompt_ids))
+
+
+@pytest.mark.claim("G5")
+def test_default_generation_config_is_the_model_cards(model):
+    """G5 (000 "text generation is a randomised process"): the checkpoint's default config samples with temperature 0.6, top_k 20, top_p 0.95."""
+    config = model.generation_config
+    assert config.do_sample is CARD["do_sample"] is True
+    assert {name: getattr(config, name) for name in CARD_SAMPLING} == CARD_SAMPLING
+
+
+def generate_sampled(model, prompt_ids, seed, **settings):
+    """`generate()` with the global RNG seeded, as a user runs it; new ids only."""
+    torch.manual_seed(seed)
+    with torch.inference_mode():
+        result = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), max_new_tokens=SHORT, **settings)
+    return new_tokens(result, prompt_ids)
+
+
+def loop_sampled(model, prompt_ids, seed, **edits):
+    """The sampling loop with its own generator seeded like the global one; new ids only."""
+    generator = torch.Generator(prompt_ids.device).manual_seed(seed)
+    with torch.inference_mode():
+        return new_tokens(loops.sample(model, prompt_ids, SHORT, generator, **edits), prompt_ids)
+
+
+@pytest.fixture(scope="module")
+def sampled_with_card_settings(model, prompt_ids):
+    """Per seed: (sampling loop, generate(do_sample=True)) with the model card's temperature, top-k and top-p."""
+    return {
+        seed: (loop_sampled(model, prompt_ids, seed, **CARD_SAMPLING), generate_sampled(model, prompt_ids, seed, do_sample=True, **CARD_SAMPLING))
+        for seed in SEEDS
+    }
+
+
+@pytest.mark.claim("G5")
+def test_default_sampling_varies_by_seed_repeats_by_seed(model, prompt_ids, greedy_continuations):
+    """G5 (000): with the default config output varies run to run, repeats under a fixed seed; do_sample=False is deterministic."""
+    first, again, other = (generate_sampled(model, prompt_ids, seed) for seed in (0, 0, 1))
+    assert first == again
+    assert first != other
+    assert generate_sampled(model, prompt_ids, 2, do_sample=False) == greedy_continuations[PROMPT][:SHORT].tolist()
+
+
+@pytest.mark.claim("G6")
+@pytest.mark.parametrize("seed", SEEDS)
+def test_sampling_loop_equals_generate_under_one_seed(sampled_with_card_settings, seed):
+    """G6 (001 Generation strategy): softmax of the edited scores and a seeded draw give exactly `generate(do_sample=True)`."""
+    looped, generated = sampled_with_card_settings[seed]
+    assert looped == generated
+    assert_varied(looped)
+
+
+@pytest.mark.claim("G6")
+def test_sampling_loop_differs_under_another_seed(sampled_with_card_settings):
+    """G6: the equality comes from the shared seed — a loop seeded differently from generate draws differently."""
+    looped_seed_0 = sampled_with_card_settings[0][0]
+    assert all(looped_seed_0 != generated for seed, (_, generated) in sampled_with_card_settings.items() if seed != 0)
+
+
+@pytest.mark.claim("G7")
+@pytest.mark.parametrize("edits", [{"repetition_penalty": 1.3, "top_k": 50}, {"top_k": 5, "temperature": 1.5}],
+                         ids=["repetition-penalty-top-50", "top-5-hot"])
+def test_score_edits_before_selection_equal_generate(model, prompt_ids, edits):
+    """G7 (001): repetition penalty and top-k are score edits before the draw; loops with them equal generate."""
+    looped = loop_sampled(model, prompt_ids, 11, **edits)
+    generated = generate_sampled(model, prompt_ids, 11, do_sample=True, **(NEUTRAL | edits))
+    assert looped == generated
+    assert_varied(looped)
+
+
+@pytest.mark.claim("G8")
+def test_beam_search_loop_equals_generate(model, prompt_ids):
+    """G8 (001): walking the tree while keeping path scores equals `generate(num_beams=3, do_sample=False)`."""
+    with torch.inference_mode():
+        looped = loops.beam_search(model, prompt_ids, num_beams=3, max_new_tokens=SHORT // 2)
+        generated = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), num_beams=3, do_sample=False, max_new_tokens=SHORT // 2)
+    assert looped.tolist() == generated.tolist()
+
+
+@pytest.mark.claim("G9")
+def test_top_branch_at_each_step_is_the_greedy_path(model, prompt_ids, greedy_continuations):
+    """G9 (001 Decision Tree): the top-3 branches at each step; following the highest score at each step is the greedy path."""
+    with torch.inference_mode():
+        tree = loops.top_k_tree(model, prompt_ids, k=3, depth=SHORT // 2)
+    assert all(len(branches) == 3 for branches in tree)
+    assert all(scores == sorted(scores, reverse=True) for scores in ([s for _, s in b] for b in tree))
+    assert [branches[0][0] for branches in tree] == greedy_continuations[PROMPT][: SHORT // 2].tolist()
+
+
+@pytest.mark.claim("G10")
+def test_left_padded_batch_generates_row_by_row(model, tokenizer, settings, greedy_continuations):
+    """G10 (003, batch dimension): batched generation with left padding gives each prompt what it gives alone."""
+    from spec.conftest import PROMPTS, chat_text
+
+    texts = [chat_text(tokenizer, PROMPTS[name][0]) for name in CHAT_PROMPTS]
+    batch = tokenizer(texts, return_tensors="pt", padding=True, padding_side="left").to(settings.device)
+    assert (batch["attention_mask"] == 0).any(), "the prompts should differ in length, so one row is padded"
+    with torch.inference_mode():
+        result = model.generate(**batch, do_sample=False, max_new_tokens=SHORT)
+    for row, name in enumerate(CHAT_PROMPTS):
+        assert result[row, batch["input_ids"].shape[1]:].tolist() == greedy_continuations[name][:SHORT].tolist()
+
+
+@pytest.mark.claim("G11")
+def test_pipeline_is_preprocess_forward_postprocess(model, tokenizer, greedy_continuations):
+    """G11 (002, 003 further reading): TextGenerationPipeline does the same preprocess → generate → decode as the hand-written code."""
+    from spec.conftest import chat_text
+
+    generator = pipeline("text-generation", model=model, tokenizer=tokenizer)
+    [answer] = generator(chat_text(tokenizer, "how are you?"), max_new_tokens=SHORT, do_sample=False, return_full_text=False)
+    by_hand = tokenizer.decode(greedy_continuations[PROMPT][:SHORT], skip_special_tokens=True)
+    assert answer["generated_text"] == by_hand
