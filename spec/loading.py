@@ -23,15 +23,17 @@ def load_tokenizer(path: Path):
 
 
 def load_pretrained(model_class, path: Path, dtype: str, device: str, **kwargs):
-    """`model_class.from_pretrained` in inference mode, as the articles set it up."""
-    model = model_class.from_pretrained(path, **SAFE, **{DTYPE_KEYWORD: getattr(torch, dtype)}, **kwargs)
+    """`model_class.from_pretrained(...)` in inference mode, as the articles set it up; also the loading info."""
+    model, info = model_class.from_pretrained(
+        path, **SAFE, **{DTYPE_KEYWORD: getattr(torch, dtype)}, output_loading_info=True, **kwargs
+    )
     model.to(device)
     model.requires_grad_(False)  # "setting our model in inference mode" (003)
-    return model.eval()
+    return model.eval(), info
 
 
 def load_causal_lm(path: Path, dtype: str, device: str):
-    return load_pretrained(AutoModelForCausalLM, path, dtype, device)
+    return load_pretrained(AutoModelForCausalLM, path, dtype, device)[0]
 
 
 @contextmanager

@@ -1,0 +1,70 @@
+"""K: a token's scores depend on the tokens before it and never on the tokens after it (001 Parse raw output)."""
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+
+from spec.tolerances import kernel_atol
+
+ORDINARY_IDS = st.integers(min_value=0, max_value=151642)  # the BPE tokens, no added tokens
+# A fixed budget: each example is two forward passes of the full-size model.
+PROPERTY_EXAMPLES = 8
+
+
+def logits_of(model, tokenizer, text, device):
+    with torch.inference_mode():
+        return model(**tokenizer(text, return_tensors="pt").to(device)).logits
+
+
+@pytest.fixture(scope="module")
+def dog_logits(model, tokenizer, settings):
+    """001's four texts: the scores at the position of "dog" in each."""
+    texts = {" dog": 0, "Hi dog": 1, "Hi dog how are you?": 1, "Hello dog": 1}
+    return {text: logits_of(model, tokenizer, text, settings.device)[0, position] for text, position in texts.items()}
+
+
+@pytest.mark.claim("K1")
+def test_later_tokens_do_not_change_dog(dog_logits, settings):
+    """K1 (001): the logits of "dog" in "Hi dog" equal those of "dog" in "Hi dog how are you?"."""
+    short, long = dog_logits["Hi dog"], dog_logits["Hi dog how are you?"]
+    # Same value up to the reshaped-product tolerance (2 vs 6 rows, see tolerances.py)...
+    torch.testing.assert_close(long, short, rtol=0, atol=kernel_atol(settings.dtype))
+    # ...and the same prediction.
+    assert long.argmax() == short.argmax()
+
+
+@pytest.mark.claim("K2")
+@pytest.mark.parametrize("other", [" dog", "Hello dog"], ids=["dog-alone", "hello-dog"])
+def test_earlier_tokens_change_dog(dog_logits, settings, other):
+    """K2 (001): "dog" scores differently alone and after "Hello": a token's logits depend on what comes before it."""
+    difference = (dog_logits["Hi dog"] - dog_logits[other]).abs().max().item()
+    assert difference > 100 * kernel_atol(settings.dtype), f"max difference only {difference}"
+
+
+@pytest.mark.claim("K3")
+def test_continuations_never_change_prefix_logits(model, settings):
+    """K3 (001, general form): for any prefix and any continuation, the prefix positions' logits do not change."""
+    device, atol = settings.device, kernel_atol(settings.dtype)
+
+    @hypothesis_settings(max_examples=PROPERTY_EXAMPLES, deadline=None, derandomize=True, database=None,
+                         suppress_health_check=[HealthCheck.too_slow])
+    @given(prefix=st.lists(ORDINARY_IDS, min_size=1, max_size=8), continuation=st.lists(ORDINARY_IDS, min_size=1, max_size=8))
+    def prefix_scores_are_fixed(prefix, continuation):
+        with torch.inference_mode():
+            alone = model(torch.tensor([prefix], device=device)).logits
+            extended = model(torch.tensor([prefix + continuation], device=device)).logits[:, : len(prefix)]
+        torch.testing.assert_close(extended, alone, rtol=0, atol=atol)
+        assert torch.equal(extended.argmax(-1), alone.argmax(-1))
+
+    prefix_scores_are_fixed()
+
+
+@pytest.mark.claim("K4")
+def test_one_pass_gives_every_prefix_prediction(model, tokenizer, settings):
+    """K4 (001 table): the top-1 at position i of one forward pass is the prediction for the text up to i."""
+    ids = tokenizer("Hi, how are you doing today?", return_tensors="pt")["input_ids"].to(settings.device)
+    with torch.inference_mode():
+        table = model(ids).logits[0].argmax(-1).tolist()
+        one_prefix_at_a_time = [model(ids[:, : i + 1]).logits[0, -1].argmax().item() for i in range(ids.shape[1])]
+    assert table == one_prefix_at_a_time
+    assert len(set(table)) > 1, "the table should not predict one token everywhere"
