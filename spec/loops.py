@@ -119,3 +119,20 @@ def classify_text_greedily(classifier, tokenizer, text, max_new_tokens):
         pieces.append((top1_index.item(), decoded))
         text = text + decoded
     return pieces
+
+
+def retokenization_breaks(tokenizer, text, new_ids):
+    """The steps at which 001's string loop stops seeing the ids that greedy generation sees.
+
+    Step i breaks when appending the decoded token to the text and tokenizing again does not give
+    the previous ids plus that token — decode→encode did not round-trip (a word re-split, a
+    multi-byte character cut in two). From the first break on, the string loop's input differs.
+    """
+    previous, breaks = tokenizer(text)["input_ids"], []
+    for step, token in enumerate(new_ids):
+        text = text + tokenizer.decode([token])
+        current = tokenizer(text)["input_ids"]
+        if current != previous + [token]:
+            breaks.append(step)
+        previous = current
+    return breaks

@@ -1,0 +1,120 @@
+"""C: text generation is sequence classification in a for-loop (001 "It's really just sequence classification")."""
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from spec import loops
+from spec.classification import check_score_is_lm_head, load_classifier
+from spec.conftest import CHAT_PROMPTS, PROMPTS, chat_text
+from spec.embedded import checkpoint
+from spec.test_embedded_default import TINY
+from spec.tolerances import kernel_atol
+
+C3_STEPS = 10
+STRING_LOOP_STEPS = 10
+
+
+@pytest.fixture(scope="session")
+def classifier_and_info(source, settings, model):
+    return load_classifier(source.path, model.config.vocab_size, settings.dtype, settings.device)
+
+
+@pytest.fixture(scope="session")
+def classifier(classifier_and_info):
+    return classifier_and_info[0]
+
+
+@pytest.fixture
+def classifier_with_pad(classifier, tokenizer):
+    """The config has no pad token; a user who batches must set one (the model card's <|endoftext|>)."""
+    classifier.config.pad_token_id = tokenizer.pad_token_id
+    yield classifier
+    classifier.config.pad_token_id = None
+
+
+@pytest.mark.claim("C1")
+def test_classifier_head_is_the_lm_head(classifier_and_info, model):
+    """C1 (001): from_pretrained(num_labels=vocab_size, key_mapping={"lm_head.weight": "score.weight"}) gives a Qwen3ForSequenceClassification whose score.weight is lm_head.weight."""
+    classifier, info = classifier_and_info
+    assert type(classifier).__name__ == "Qwen3ForSequenceClassification"
+    assert classifier.score.out_features == model.config.vocab_size
+    check_score_is_lm_head(classifier, info, model.lm_head.weight)
+
+
+@pytest.mark.claim("C1")
+def test_tied_checkpoint_without_lm_head_fails_c1_saying_why(tmp_path, monkeypatch, settings):
+    """C1: against a tied save that keeps no lm_head.weight, the C1 check fails and says why."""
+    monkeypatch.setitem(checkpoint.PROFILES, "tiny", TINY)
+    tied = checkpoint.ensure_stand_in("tiny", 0, tmp_path).path
+    weights = load_file(tied / checkpoint.WEIGHTS)
+    lm_head = weights.pop("lm_head.weight")
+    save_file(weights, str(tied / checkpoint.WEIGHTS), metadata={"format": "pt"})
+    classifier, info = load_classifier(tied, json.loads((tied / "config.json").read_text())["vocab_size"], settings.dtype, "cpu")
+    with pytest.raises(AssertionError, match="no lm_head.weight — a tied save"):
+        check_score_is_lm_head(classifier, info, lm_head.to(classifier.score.weight.dtype))
+
+
+@pytest.mark.claim("C2")
+def test_single_text_is_classified_by_its_last_token(classifier, forward_passes, settings):
+    """C2 (001): classification scores the last token: for one text (no pad token needed) its logits are the causal LM's logits[:, -1]."""
+    observed = forward_passes["how-are-you-chat"]
+    with torch.inference_mode():
+        classified = classifier(**observed.tokens).logits
+    # One pooled row through score vs all rows through lm_head: a reshaped product (tolerances.py).
+    torch.testing.assert_close(classified, observed.logits[:, -1], rtol=0, atol=kernel_atol(settings.dtype))
+    assert torch.equal(classified.argmax(-1), observed.logits[:, -1].argmax(-1))
+
+
+@pytest.mark.claim("C2")
+def test_batch_without_pad_token_is_refused(classifier, tokenizer, settings):
+    """C2: without a pad token in the config, a batch of two texts cannot be pooled and transformers says so."""
+    batch = tokenizer(["Hi dog how are you?", "Hello dog"], return_tensors="pt", padding=True).to(settings.device)
+    with pytest.raises(ValueError, match="no padding token"):
+        classifier(**batch)
+
+
+@pytest.mark.claim("C2")
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_padded_batch_is_classified_by_the_last_non_pad_token(classifier_with_pad, model, tokenizer, settings, side):
+    """C2 (001 "the last non-padding token"): with a pad token set, each row's logits are the causal LM's at that row's last non-pad position."""
+    batch = tokenizer(["Hi dog how are you?", "Hello dog"], return_tensors="pt", padding=True, padding_side=side).to(settings.device)
+    last_real = (batch["attention_mask"] * torch.arange(batch["input_ids"].shape[1], device=settings.device)).argmax(-1)
+    with torch.inference_mode():
+        classified = classifier_with_pad(**batch).logits
+        causal = model(**batch).logits[torch.arange(2), last_real]
+    torch.testing.assert_close(classified, causal, rtol=0, atol=kernel_atol(settings.dtype))
+    assert torch.equal(classified.argmax(-1), causal.argmax(-1))
+
+
+@pytest.mark.claim("C3")
+def test_classification_loop_reproduces_greedy_generation(classifier, forward_passes, greedy_continuations):
+    """C3 (001): the classification model in a greedy for-loop over token ids reproduces greedy generation exactly."""
+    ids = forward_passes["how-are-you-chat"].tokens["input_ids"]
+    with torch.inference_mode():
+        looped = loops.classify_greedily(classifier, ids, C3_STEPS)
+    new = looped[0, ids.shape[1]:].tolist()
+    assert new == greedy_continuations["how-are-you-chat"][:C3_STEPS].tolist()
+    assert len(set(new)) >= C3_STEPS // 2, f"too repetitive to prove anything: {new}"
+
+
+@pytest.mark.claim("C4")
+@pytest.mark.parametrize("prompt", CHAT_PROMPTS)
+def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, tokenizer, greedy_continuations, prompt, record_property):
+    """C4 (001 loop): the loop that re-tokenizes the decoded text reproduces greedy generation exactly up to the first step where decode→encode does not round-trip."""
+    text = chat_text(tokenizer, PROMPTS[prompt][0])
+    greedy = greedy_continuations[prompt].tolist()
+    breaks = loops.retokenization_breaks(tokenizer, text, greedy)
+    record_property("retokenization_breaks", breaks)
+    # Up to and including the first break the string loop's input is the greedy input.
+    agreeing = breaks[0] + 1 if breaks else STRING_LOOP_STEPS
+    with torch.inference_mode():
+        pieces = loops.classify_text_greedily(classifier, tokenizer, text, min(agreeing + 1, STRING_LOOP_STEPS))
+    string_tokens = [token for token, _ in pieces]
+    assert string_tokens[:agreeing] == greedy[:agreeing], f"round-trip breaks at steps {breaks}"
+    if breaks:
+        print(f"{prompt}: decode→encode does not round-trip at steps {breaks} "
+              f"(first: {tokenizer.decode(greedy[breaks[0]:breaks[0] + 1])!r} after "
+              f"{tokenizer.decode(greedy[max(0, breaks[0] - 2):breaks[0]])!r})")
