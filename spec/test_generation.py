@@ -2,7 +2,15 @@
 
 import pytest
 import torch
+from hypothesis import given, settings as hypothesis_settings, strategies as st
 from transformers import pipeline
+from transformers.generation import (
+    LogitsProcessorList,
+    RepetitionPenaltyLogitsProcessor,
+    TemperatureLogitsWarper,
+    TopKLogitsWarper,
+    TopPLogitsWarper,
+)
 
 from spec import loops, model_card
 from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS
@@ -156,6 +164,25 @@ def test_score_edits_before_selection_equal_generate(model, prompt_ids, edits):
     generated = generate_sampled(model, prompt_ids, 11, do_sample=True, **(NEUTRAL | edits))
     assert looped == generated
     assert_varied(looped)
+
+
+@pytest.mark.claim("G6", "G7")
+@hypothesis_settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(seed=st.integers(0, 2**31), temperature=st.sampled_from([0.6, 1.0, 1.7]), top_k=st.sampled_from([None, 1, 20, 500]),
+       top_p=st.sampled_from([None, 0.5, 0.95]), repetition_penalty=st.sampled_from([None, 0.7, 1.3]))
+def test_score_edits_equal_transformers_processors(seed, temperature, top_k, top_p, repetition_penalty):
+    """G6, G7 (001 "editing to the model's output score"): each edit, in transformers' order, gives exactly what its processors give."""
+    generator = torch.Generator().manual_seed(seed)
+    scores = torch.randn(2, 1000, generator=generator) * 4  # both signs, so the penalty's two branches both run
+    ids = torch.randint(0, 1000, (2, 12), generator=generator)
+    processors = LogitsProcessorList(
+        ([RepetitionPenaltyLogitsProcessor(repetition_penalty)] if repetition_penalty else [])
+        + [TemperatureLogitsWarper(temperature)]
+        + ([TopKLogitsWarper(top_k)] if top_k else [])
+        + ([TopPLogitsWarper(top_p)] if top_p else [])
+    )
+    edited = loops.edit_scores(scores, ids, temperature=temperature, top_k=top_k, top_p=top_p, repetition_penalty=repetition_penalty)
+    assert torch.equal(edited, processors(ids, scores.clone()))
 
 
 @pytest.mark.claim("G8")
