@@ -13,8 +13,8 @@ from spec.embedded import checkpoint
 from spec.test_embedded_default import TINY
 from spec.tolerances import kernel_atol
 
-C3_STEPS = 10
-STRING_LOOP_STEPS = 10
+C3_STEPS = 8
+STRING_LOOP_STEPS = 8
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS
 
 PROMPT = "how-are-you-chat"
 SHORT = 6  # new tokens for the comparisons that need several generate() runs
-G1_STEPS = {"how-are-you-chat": GREEDY_STEPS, "why-are-you-running-chat": 12}
+G1_STEPS = {"how-are-you-chat": 16, "why-are-you-running-chat": 8}
 SEEDS = (0, 1, 2)
 # generate() fills every setting not passed from the checkpoint's generation config, so a loop
 # compared with it must name all of them; these values switch an edit off.
@@ -50,7 +50,7 @@ def test_greedy_loop_equals_generate(model, forward_passes, greedy_results, prom
     with torch.inference_mode():
         looped = loops.greedy(model, ids, steps)
     assert looped.tolist() == greedy_results[prompt][:, : ids.shape[1] + steps].tolist()
-    assert_varied(new_tokens(looped, ids), at_least=steps // 2)
+    assert_varied(new_tokens(looped, ids), at_least=min(10, steps // 2))
 
 
 @pytest.mark.claim("G2")
@@ -92,7 +92,7 @@ def test_output_starts_with_the_input(greedy_results, forward_passes, prompt):
 def test_cache_changes_nothing_but_speed(model, prompt_ids, greedy_results):
     """G4 (001): the loop without past_key_values gives the same tokens as the cached loop."""
     with torch.inference_mode():
-        uncached = loops.greedy(model, prompt_ids, 10, use_cache=False)
+        uncached = loops.greedy(model, prompt_ids, SHORT, use_cache=False)
     cached = greedy_results[PROMPT][:, : uncached.shape[1]]  # the cached loop equals generate (G1)
     assert uncached.tolist() == cached.tolist()
     assert_varied(new_tokens(uncached, prompt_ids))
@@ -192,6 +192,7 @@ def test_beam_search_loop_equals_generate(model, prompt_ids):
         looped = loops.beam_search(model, prompt_ids, num_beams=3, max_new_tokens=SHORT // 2)
         generated = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), num_beams=3, do_sample=False, max_new_tokens=SHORT // 2)
     assert looped.tolist() == generated.tolist()
+    assert_varied(new_tokens(looped, prompt_ids), at_least=SHORT // 3)
 
 
 @pytest.mark.claim("G9")
@@ -215,7 +216,9 @@ def test_left_padded_batch_generates_row_by_row(model, tokenizer, settings, gree
     with torch.inference_mode():
         result = model.generate(**batch, do_sample=False, max_new_tokens=SHORT)
     for row, name in enumerate(CHAT_PROMPTS):
-        assert result[row, batch["input_ids"].shape[1]:].tolist() == greedy_continuations[name][:SHORT].tolist()
+        generated = result[row, batch["input_ids"].shape[1]:].tolist()
+        assert generated == greedy_continuations[name][:SHORT].tolist()
+        assert_varied(generated)
 
 
 @pytest.mark.claim("G11")
@@ -227,3 +230,4 @@ def test_pipeline_is_preprocess_forward_postprocess(model, tokenizer, greedy_con
     [answer] = generator(chat_text(tokenizer, "how are you?"), max_new_tokens=SHORT, do_sample=False, return_full_text=False)
     by_hand = tokenizer.decode(greedy_continuations[PROMPT][:SHORT], skip_special_tokens=True)
     assert answer["generated_text"] == by_hand
+    assert_varied(greedy_continuations[PROMPT][:SHORT].tolist())
