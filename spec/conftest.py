@@ -1,9 +1,12 @@
 """Shared, session-scoped forward passes: each prompt goes through the model once per run."""
 
+import functools
 from dataclasses import dataclass
 
 import pytest
 import torch
+
+from spec.classification import load_classifier
 
 # The articles' prompts: raw "Hi" (000), and "how are you?" / "Why are you running?" as chat.
 PROMPTS = {"hi": ("Hi", False), "how-are-you-chat": ("how are you?", True), "why-are-you-running-chat": ("Why are you running?", True)}
@@ -28,13 +31,21 @@ def encode(tokenizer, user: str, as_chat: bool, device: str):
 
 
 @pytest.fixture(scope="session")
-def forward_passes(model, tokenizer, settings) -> dict[str, ForwardPass]:
-    passes = {}
-    with torch.inference_mode():
-        for name, (user, as_chat) in PROMPTS.items():
-            tokens = encode(tokenizer, user, as_chat, settings.device)
-            passes[name] = ForwardPass(tokens, model.model(**tokens).last_hidden_state, model(**tokens).logits)
-    return passes
+def forward_of(model, tokenizer, settings):
+    """`forward_of(text, as_chat)`: the ForwardPass of a text, computed once per session."""
+    @functools.cache
+    def forward(text: str, as_chat: bool = False) -> ForwardPass:
+        tokens = encode(tokenizer, text, as_chat, settings.device)
+        with torch.inference_mode():
+            return ForwardPass(tokens, model.model(**tokens).last_hidden_state, model(**tokens).logits)
+
+    return forward
+
+
+@pytest.fixture(scope="session")
+def forward_passes(forward_of) -> dict[str, ForwardPass]:
+    """The articles' prompts, by name."""
+    return {name: forward_of(user, as_chat) for name, (user, as_chat) in PROMPTS.items()}
 
 
 GREEDY_STEPS = 32
@@ -55,3 +66,14 @@ def greedy_results(model, forward_passes) -> dict[str, torch.Tensor]:
 def greedy_continuations(greedy_results, forward_passes) -> dict[str, torch.Tensor]:
     """The new ids of `greedy_results`: `result[0, input_len:]` (003)."""
     return {name: result[0, forward_passes[name].tokens["input_ids"].shape[1]:] for name, result in greedy_results.items()}
+
+
+@pytest.fixture(scope="session")
+def classifier_and_info(source, settings, model):
+    """001's Qwen3ForSequenceClassification built from the same checkpoint, and its loading info."""
+    return load_classifier(source.path, model.config.vocab_size, settings.dtype, settings.device)
+
+
+@pytest.fixture(scope="session")
+def classifier(classifier_and_info):
+    return classifier_and_info[0]

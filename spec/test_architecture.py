@@ -17,9 +17,10 @@ TRANSFORMERS_5 = Version(transformers.__version__) >= Version("5")
 
 @pytest.mark.claim("A1")
 @pytest.mark.article_sizes
-def test_print_model_is_the_printed_tree(model):
+def test_print_model_is_the_printed_tree(model, recorded):
     """A1 (000 The Transformer, 003): `print(model)` is the printed Qwen3ForCausalLM tree, layer for layer."""
     printed = str(model) + "\n"
+    recorded({"print(model)": printed.splitlines()})
     assert printed in PRINTED_TREES.values(), f"print(model) matches neither printed tree:\n{printed}"
 
 

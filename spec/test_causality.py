@@ -4,6 +4,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
+from spec import observations
 from spec.tolerances import kernel_atol
 
 ORDINARY_IDS = st.integers(min_value=0, max_value=151642)  # the BPE tokens, no added tokens
@@ -11,21 +12,17 @@ ORDINARY_IDS = st.integers(min_value=0, max_value=151642)  # the BPE tokens, no 
 PROPERTY_EXAMPLES = 8
 
 
-def logits_of(model, tokenizer, text, device):
-    with torch.inference_mode():
-        return model(**tokenizer(text, return_tensors="pt").to(device)).logits
-
-
 @pytest.fixture(scope="module")
-def dog_logits(model, tokenizer, settings):
+def dog_logits(forward_of):
     """001's four texts: the scores at the position of "dog" in each."""
     texts = {" dog": 0, "Hi dog": 1, "Hi dog how are you?": 1, "Hello dog": 1}
-    return {text: logits_of(model, tokenizer, text, settings.device)[0, position] for text, position in texts.items()}
+    return {text: forward_of(text).logits[0, position] for text, position in texts.items()}
 
 
 @pytest.mark.claim("K1")
-def test_later_tokens_do_not_change_dog(dog_logits, settings):
+def test_later_tokens_do_not_change_dog(dog_logits, settings, recorded):
     """K1 (001): the logits of "dog" in "Hi dog" equal those of "dog" in "Hi dog how are you?"."""
+    recorded({text: observations.scores(row) for text, row in dog_logits.items()})
     short, long = dog_logits["Hi dog"], dog_logits["Hi dog how are you?"]
     # Same value up to the reshaped-product tolerance (2 vs 6 rows, see tolerances.py)...
     torch.testing.assert_close(long, short, rtol=0, atol=kernel_atol(settings.dtype))
@@ -60,11 +57,13 @@ def test_continuations_never_change_prefix_logits(model, settings):
 
 
 @pytest.mark.claim("K4")
-def test_one_pass_gives_every_prefix_prediction(model, tokenizer, settings):
+def test_one_pass_gives_every_prefix_prediction(model, tokenizer, settings, recorded):
     """K4 (001 table): the top-1 at position i of one forward pass is the prediction for the text up to i."""
     ids = tokenizer("Hi, how are you doing today?", return_tensors="pt")["input_ids"].to(settings.device)
     with torch.inference_mode():
         table = model(ids).logits[0].argmax(-1).tolist()
         one_prefix_at_a_time = [model(ids[:, : i + 1]).logits[0, -1].argmax().item() for i in range(ids.shape[1])]
+    recorded({"previous text": [tokenizer.decode(ids[0, : i + 1]) for i in range(ids.shape[1])],
+              "token with highest score": [tokenizer.decode([token]) for token in table]})
     assert table == one_prefix_at_a_time
     assert len(set(table)) > 1, "the table should not predict one token everywhere"

@@ -6,7 +6,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from spec import loops
+from spec import loops, observations
 from spec.classification import check_score_is_lm_head, load_classifier
 from spec.conftest import CHAT_PROMPTS, PROMPTS, chat_text
 from spec.embedded import checkpoint
@@ -15,16 +15,6 @@ from spec.tolerances import kernel_atol
 
 C3_STEPS = 8
 STRING_LOOP_STEPS = 8
-
-
-@pytest.fixture(scope="session")
-def classifier_and_info(source, settings, model):
-    return load_classifier(source.path, model.config.vocab_size, settings.dtype, settings.device)
-
-
-@pytest.fixture(scope="session")
-def classifier(classifier_and_info):
-    return classifier_and_info[0]
 
 
 @pytest.fixture
@@ -58,11 +48,12 @@ def test_tied_checkpoint_without_lm_head_fails_c1_saying_why(tmp_path, monkeypat
 
 
 @pytest.mark.claim("C2")
-def test_single_text_is_classified_by_its_last_token(classifier, forward_passes, settings):
+def test_single_text_is_classified_by_its_last_token(classifier, forward_passes, settings, recorded):
     """C2 (001): classification scores the last token: for one text (no pad token needed) its logits are the causal LM's logits[:, -1]."""
     observed = forward_passes["how-are-you-chat"]
     with torch.inference_mode():
         classified = classifier(**observed.tokens).logits
+    recorded({"classifier logits": observations.scores(classified)})
     # One pooled row through score vs all rows through lm_head: a reshaped product (tolerances.py).
     torch.testing.assert_close(classified, observed.logits[:, -1], rtol=0, atol=kernel_atol(settings.dtype))
     assert torch.equal(classified.argmax(-1), observed.logits[:, -1].argmax(-1))
@@ -90,29 +81,30 @@ def test_padded_batch_is_classified_by_the_last_non_pad_token(classifier_with_pa
 
 
 @pytest.mark.claim("C3")
-def test_classification_loop_reproduces_greedy_generation(classifier, forward_passes, greedy_continuations):
+def test_classification_loop_reproduces_greedy_generation(classifier, forward_passes, greedy_continuations, recorded):
     """C3 (001): the classification model in a greedy for-loop over token ids reproduces greedy generation exactly."""
     ids = forward_passes["how-are-you-chat"].tokens["input_ids"]
     with torch.inference_mode():
         looped = loops.classify_greedily(classifier, ids, C3_STEPS)
     new = looped[0, ids.shape[1]:].tolist()
+    recorded({"classification loop": new})
     assert new == greedy_continuations["how-are-you-chat"][:C3_STEPS].tolist()
     assert len(set(new)) >= C3_STEPS // 2, f"too repetitive to prove anything: {new}"
 
 
 @pytest.mark.claim("C4")
 @pytest.mark.parametrize("prompt", CHAT_PROMPTS)
-def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, tokenizer, greedy_continuations, prompt, record_property):
+def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, tokenizer, greedy_continuations, prompt, recorded):
     """C4 (001 loop): the loop that re-tokenizes the decoded text reproduces greedy generation exactly up to the first step where decode→encode does not round-trip."""
     text = chat_text(tokenizer, PROMPTS[prompt][0])
     greedy = greedy_continuations[prompt].tolist()
     breaks = loops.retokenization_breaks(tokenizer, text, greedy)
-    record_property("retokenization_breaks", breaks)
     # Up to and including the first break the string loop's input is the greedy input.
     agreeing = breaks[0] + 1 if breaks else STRING_LOOP_STEPS
     with torch.inference_mode():
         pieces = loops.classify_text_greedily(classifier, tokenizer, text, min(agreeing + 1, STRING_LOOP_STEPS))
     string_tokens = [token for token, _ in pieces]
+    recorded({"retokenization_breaks": breaks, "string loop": [text for _, text in pieces]})
     assert string_tokens[:agreeing] == greedy[:agreeing], f"round-trip breaks at steps {breaks}"
     if breaks:
         print(f"{prompt}: decode→encode does not round-trip at steps {breaks} "

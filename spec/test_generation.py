@@ -12,7 +12,7 @@ from transformers.generation import (
     TopPLogitsWarper,
 )
 
-from spec import loops, model_card
+from spec import loops, model_card, observations
 from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS
 
 PROMPT = "how-are-you-chat"
@@ -43,12 +43,14 @@ def prompt_ids(forward_passes):
 
 @pytest.mark.claim("G1")
 @pytest.mark.parametrize("prompt", CHAT_PROMPTS)
-def test_greedy_loop_equals_generate(model, forward_passes, greedy_results, prompt):
+def test_greedy_loop_equals_generate(model, tokenizer, forward_passes, greedy_results, prompt, recorded):
     """G1 (001, 004): argmax of the last position, append, repeat — exactly `generate(do_sample=False)`."""
     ids = forward_passes[prompt].tokens["input_ids"]
     steps = G1_STEPS[prompt]
     with torch.inference_mode():
         looped = loops.greedy(model, ids, steps)
+    generated = new_tokens(greedy_results[prompt], ids)
+    recorded({"generate": generated, "text": tokenizer.decode(generated)})
     assert looped.tolist() == greedy_results[prompt][:, : ids.shape[1] + steps].tolist()
     assert_varied(new_tokens(looped, ids), at_least=min(10, steps // 2))
 
@@ -131,9 +133,10 @@ def sampled_with_card_settings(model, prompt_ids):
 
 
 @pytest.mark.claim("G5")
-def test_default_sampling_varies_by_seed_repeats_by_seed(model, prompt_ids, greedy_continuations):
+def test_default_sampling_varies_by_seed_repeats_by_seed(model, prompt_ids, greedy_continuations, recorded):
     """G5 (000): with the default config output varies run to run, repeats under a fixed seed; do_sample=False is deterministic."""
     first, again, other = (generate_sampled(model, prompt_ids, seed) for seed in (0, 0, 1))
+    recorded({"seed 0": first, "seed 1": other})
     assert first == again
     assert first != other
     assert generate_sampled(model, prompt_ids, 2, do_sample=False) == greedy_continuations[PROMPT][:SHORT].tolist()
@@ -141,9 +144,10 @@ def test_default_sampling_varies_by_seed_repeats_by_seed(model, prompt_ids, gree
 
 @pytest.mark.claim("G6")
 @pytest.mark.parametrize("seed", SEEDS)
-def test_sampling_loop_equals_generate_under_one_seed(sampled_with_card_settings, seed):
+def test_sampling_loop_equals_generate_under_one_seed(sampled_with_card_settings, seed, recorded):
     """G6 (001 Generation strategy): softmax of the edited scores and a seeded draw give exactly `generate(do_sample=True)`."""
     looped, generated = sampled_with_card_settings[seed]
+    recorded({"generate": generated})
     assert looped == generated
     assert_varied(looped)
 
@@ -158,10 +162,11 @@ def test_sampling_loop_differs_under_another_seed(sampled_with_card_settings):
 @pytest.mark.claim("G7")
 @pytest.mark.parametrize("edits", [{"repetition_penalty": 1.3, "top_k": 50}, {"top_k": 5, "temperature": 1.5}],
                          ids=["repetition-penalty-top-50", "top-5-hot"])
-def test_score_edits_before_selection_equal_generate(model, prompt_ids, edits):
+def test_score_edits_before_selection_equal_generate(model, prompt_ids, edits, recorded):
     """G7 (001): repetition penalty and top-k are score edits before the draw; loops with them equal generate."""
     looped = loop_sampled(model, prompt_ids, 11, **edits)
     generated = generate_sampled(model, prompt_ids, 11, do_sample=True, **(NEUTRAL | edits))
+    recorded({"generate": generated})
     assert looped == generated
     assert_varied(looped)
 
@@ -186,20 +191,23 @@ def test_score_edits_equal_transformers_processors(seed, temperature, top_k, top
 
 
 @pytest.mark.claim("G8")
-def test_beam_search_loop_equals_generate(model, prompt_ids):
+def test_beam_search_loop_equals_generate(model, prompt_ids, recorded):
     """G8 (001): walking the tree while keeping path scores equals `generate(num_beams=3, do_sample=False)`."""
     with torch.inference_mode():
         looped = loops.beam_search(model, prompt_ids, num_beams=3, max_new_tokens=SHORT // 2)
         generated = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), num_beams=3, do_sample=False, max_new_tokens=SHORT // 2)
+    recorded({"generate": new_tokens(generated, prompt_ids)})
     assert looped.tolist() == generated.tolist()
     assert_varied(new_tokens(looped, prompt_ids), at_least=SHORT // 3)
 
 
 @pytest.mark.claim("G9")
-def test_top_branch_at_each_step_is_the_greedy_path(model, prompt_ids, greedy_continuations):
+def test_top_branch_at_each_step_is_the_greedy_path(model, prompt_ids, greedy_continuations, recorded):
     """G9 (001 Decision Tree): the top-3 branches at each step; following the highest score at each step is the greedy path."""
     with torch.inference_mode():
         tree = loops.top_k_tree(model, prompt_ids, k=3, depth=SHORT // 2)
+    recorded({"branches": [[token for token, _ in step] for step in tree],
+              "scores": observations.tensor(torch.tensor([[score for _, score in step] for step in tree]))})
     assert all(len(branches) == 3 for branches in tree)
     assert all(scores == sorted(scores, reverse=True) for scores in ([s for _, s in b] for b in tree))
     assert [branches[0][0] for branches in tree] == greedy_continuations[PROMPT][: SHORT // 2].tolist()
@@ -222,12 +230,13 @@ def test_left_padded_batch_generates_row_by_row(model, tokenizer, settings, gree
 
 
 @pytest.mark.claim("G11")
-def test_pipeline_is_preprocess_forward_postprocess(model, tokenizer, greedy_continuations):
+def test_pipeline_is_preprocess_forward_postprocess(model, tokenizer, greedy_continuations, recorded):
     """G11 (002, 003 further reading): TextGenerationPipeline does the same preprocess → generate → decode as the hand-written code."""
     from spec.conftest import chat_text
 
     generator = pipeline("text-generation", model=model, tokenizer=tokenizer)
     [answer] = generator(chat_text(tokenizer, "how are you?"), max_new_tokens=SHORT, do_sample=False, return_full_text=False)
     by_hand = tokenizer.decode(greedy_continuations[PROMPT][:SHORT], skip_special_tokens=True)
+    recorded({"generated_text": answer["generated_text"]})
     assert answer["generated_text"] == by_hand
     assert_varied(greedy_continuations[PROMPT][:SHORT].tolist())

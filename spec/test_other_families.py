@@ -71,13 +71,14 @@ def test_continuation_never_changes_prefix_logits(family, prompt):
 
 
 @pytest.mark.claim("X4")
-def test_greedy_loops_equal_generate(family, prompt):
+def test_greedy_loops_equal_generate(family, prompt, recorded):
     """X4 with G1/G4: the hand-written greedy loop, cached and uncached, equals generate(do_sample=False)."""
     _, model = family
     with torch.inference_mode():
         generated = model.generate(prompt, attention_mask=torch.ones_like(prompt), do_sample=False, max_new_tokens=STEPS)
         cached = loops.greedy(model, prompt, STEPS)
         uncached = loops.greedy(model, prompt, STEPS, use_cache=False)
+    recorded({"generate": generated[0, prompt.shape[1]:].tolist()})
     assert cached.tolist() == generated.tolist() == uncached.tolist()
     assert len(set(generated[0, prompt.shape[1]:].tolist())) >= STEPS // 2
 

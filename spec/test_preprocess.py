@@ -9,9 +9,10 @@ from spec.printed import cases
 
 @pytest.mark.claim("P1", "P2")
 @pytest.mark.parametrize("tokenize_case", cases("tokenize"))
-def test_tokenizer_gives_the_printed_ids_and_mask(tokenizer, tokenize_case):
+def test_tokenizer_gives_the_printed_ids_and_mask(tokenizer, tokenize_case, recorded):
     """P1 (000 Tokenisation), P2 (003 Tokenizer): `tokenizer(text, return_tensors="pt")` is the printed 1×N tensor."""
     tokens = tokenizer(tokenize_case["text"], return_tensors="pt")
+    recorded({"input_ids": tokens["input_ids"].tolist(), "attention_mask": tokens["attention_mask"].tolist()})
     assert tokens["input_ids"].tolist() == tokenize_case["input_ids"]
     assert tokens["attention_mask"].tolist() == tokenize_case["attention_mask"]
     assert tokens["input_ids"].shape == (1, len(tokenize_case["input_ids"][0]))
@@ -19,16 +20,19 @@ def test_tokenizer_gives_the_printed_ids_and_mask(tokenizer, tokenize_case):
 
 @pytest.mark.claim("P3")
 @pytest.mark.parametrize("chat_case", cases("chat"))
-def test_chat_template_formats_a_user_message(tokenizer, chat_case):
+def test_chat_template_formats_a_user_message(tokenizer, chat_case, recorded):
     """P3 (003 Chat template, 001 Preprocess): the chat template wraps the message in im_start/im_end and an empty think block."""
-    assert chat_text(tokenizer, chat_case["user"]) == chat_case["formatted"]
+    formatted = chat_text(tokenizer, chat_case["user"])
+    recorded({"formatted": formatted})
+    assert formatted == chat_case["formatted"]
 
 
 @pytest.mark.claim("P4", "P5")
 @pytest.mark.parametrize("chat_case", cases("chat", having="input_ids"))
-def test_chat_tokens_are_the_printed_ids(tokenizer, chat_case):
+def test_chat_tokens_are_the_printed_ids(tokenizer, chat_case, recorded):
     """P4 (003 step-by-step), P5 (000): the formatted chat tokenizes to exactly the printed ids and token strings."""
     ids = tokenizer(chat_text(tokenizer, chat_case["user"]), return_tensors="pt")["input_ids"]
+    recorded({"input_ids": ids.tolist(), "tokens": tokenizer.convert_ids_to_tokens(ids[0])})
     assert ids.tolist() == [chat_case["input_ids"]]
     if "tokens" in chat_case:
         assert tokenizer.convert_ids_to_tokens(ids[0]) == chat_case["tokens"]
@@ -45,9 +49,11 @@ def test_vocabulary_sizes_and_added_tokens(tokenizer, articles):
 
 @pytest.mark.claim("P7")
 @pytest.mark.parametrize("decode_case", cases("decode"))
-def test_printed_ids_decode_to_printed_text(tokenizer, decode_case):
+def test_printed_ids_decode_to_printed_text(tokenizer, decode_case, recorded):
     """P7 (001, 003, 000): the printed id lists decode to the printed texts."""
-    assert tokenizer.decode(decode_case["ids"]) == decode_case["text"]
+    decoded = tokenizer.decode(decode_case["ids"])
+    recorded({"decoded": decoded})
+    assert decoded == decode_case["text"]
 
 
 @pytest.mark.claim("P7")

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from spec import observations
 from spec.conftest import PROMPTS
 from spec.tolerances import kernel_atol
 
@@ -13,9 +14,11 @@ PRINTED_LENGTHS = {"hi": 1, "how-are-you-chat": 16, "why-are-you-running-chat": 
 @pytest.mark.claim("S1")
 @pytest.mark.article_sizes
 @pytest.mark.parametrize("prompt", PROMPTS)
-def test_shapes_through_base_model_and_head(forward_passes, articles, prompt):
+def test_shapes_through_base_model_and_head(forward_passes, articles, prompt, recorded):
     """S1 (000, 003, 001): tokens 1×N → last_hidden_state 1×N×1024 → logits 1×N×151936."""
     observed, sizes = forward_passes[prompt], articles["architecture"]
+    # The rows the articles print: first and last values of each position.
+    recorded({"last_hidden_state": observations.scores(observed.last_hidden_state[0]), "logits": observations.scores(observed.logits[0])})
     n = PRINTED_LENGTHS[prompt]
     assert observed.tokens["input_ids"].shape == (1, n)
     assert observed.last_hidden_state.shape == (1, n, sizes["hidden_size"])
@@ -38,11 +41,12 @@ def test_head_width_is_151936(model, articles):
 
 
 @pytest.mark.claim("S3")
-def test_next_token_scores_and_top_1(forward_passes):
+def test_next_token_scores_and_top_1(forward_passes, recorded):
     """S3 (003): `logits[:, -1, :]` is 1×151936; its top-1 index is 1×1."""
     logits = forward_passes["how-are-you-chat"].logits
     next_token_score = logits[:, -1, :]
     top_score, top_token_index = next_token_score.topk(1, dim=-1)
+    recorded({"next_token_score": observations.scores(next_token_score), "top_token_index": top_token_index.tolist()})
     assert next_token_score.shape == (1, logits.shape[-1])
     assert top_token_index.shape == (1, 1) and top_score.shape == (1, 1)
     assert top_score.item() == next_token_score.max().item()
@@ -50,10 +54,11 @@ def test_next_token_scores_and_top_1(forward_passes):
 
 @pytest.mark.claim("S4")
 @pytest.mark.parametrize("prompt", PROMPTS)
-def test_softmax_gives_probabilities_in_the_same_order(forward_passes, prompt):
+def test_softmax_gives_probabilities_in_the_same_order(forward_passes, prompt, recorded):
     """S4 (003): softmax makes non-negative probabilities summing to 1, in the scores' order; the top-1 is unchanged."""
     scores = forward_passes[prompt].logits[0, -1].float()
     probabilities = torch.softmax(scores, dim=-1)
+    recorded({"next_token_probability": observations.scores(probabilities)})
     assert (probabilities >= 0).all()
     # A float32 sum of 151,936 terms: rounding error grows like n·eps ≈ 151936 × 6e-8 ≈ 1e-2 in
     # the worst case; 1e-5 is far inside it and still catches any real normalisation bug.

@@ -1,0 +1,83 @@
+"""Snapshot fixtures (syrupy): every observation a claim test makes, recorded per model identity.
+
+Recorded observations, not expectations: they make a model or library update show up as a
+reviewable diff even where the claim still holds. They live under
+fixtures/snapshots/<model identity>/<dtype>/<test module>/<test>.json, so another model writes a
+new set beside the old one.
+"""
+
+import json
+import re
+from pathlib import Path
+
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from spec import observations
+
+SNAPSHOT_ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "snapshots"
+CORRUPT = "genspec-corrupt-snapshot"
+
+
+def identity_directory(identity: str, dtype: str) -> Path:
+    """fixtures/snapshots/<identity>/<dtype>; hub ids such as Qwen/Qwen3-0.6B@rev become Qwen--Qwen3-0.6B@rev."""
+    return SNAPSHOT_ROOT / re.sub(r"[^\w.@-]+", "--", identity) / dtype
+
+
+def readable_json(data, indent: str = "") -> str:
+    """JSON with one line per row of numbers or ids, so a diff of a snapshot file reads like the articles' prints."""
+    inner = indent + "  "
+    if isinstance(data, dict) and data:
+        items = [f"{inner}{json.dumps(key, ensure_ascii=False)}: {readable_json(value, inner)}" for key, value in data.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(data, list) and any(isinstance(item, (dict, list)) for item in data):
+        return "[\n" + ",\n".join(inner + readable_json(item, inner) for item in data) + "\n" + indent + "]"
+    return json.dumps(data, ensure_ascii=False)
+
+
+class ObservationExtension(JSONSnapshotExtension):
+    """JSON snapshots compared with observations.compare: exact for ids and texts, within tolerance for numbers."""
+
+    root: Path = SNAPSHOT_ROOT
+    atol: float = 0.0
+    rtol: float = 0.0
+
+    @classmethod
+    def for_run(cls, root: Path, atol: float, rtol: float) -> type["ObservationExtension"]:
+        # syrupy asks the class for its directory, so each run gets a class of its own.
+        return type("ObservationExtension", (cls,), {"root": root, "atol": atol, "rtol": rtol})
+
+    @classmethod
+    def dirname(cls, *, test_location) -> str:
+        return str(cls.root / test_location.basename)
+
+    @classmethod
+    def discovery_dirname(cls, *, test_location) -> str:
+        return str(cls.root)
+
+    def serialize(self, data, **kwargs) -> str:
+        return readable_json(data) + "\n"
+
+    def read_snapshot_data_from_location(self, *, snapshot_location: str, snapshot_name: str, session_id: str):
+        text = super().read_snapshot_data_from_location(
+            snapshot_location=snapshot_location, snapshot_name=snapshot_name, session_id=session_id
+        )
+        if text is None:
+            return None
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as error:
+            # Not a match, so --snapshot-update rewrites it; without it the diff names the file.
+            return json.dumps({CORRUPT: f"{snapshot_location} is not valid JSON ({error}); re-record it with --snapshot-update"})
+        return text
+
+    def matches(self, *, serialized_data, snapshot_data) -> bool:
+        recorded = json.loads(snapshot_data)
+        return CORRUPT not in recorded and not observations.compare(recorded, json.loads(serialized_data), self.atol, self.rtol)
+
+    def diff_lines(self, serialized_data, snapshot_data):
+        recorded = json.loads(snapshot_data)
+        if CORRUPT in recorded:
+            yield f"corrupt snapshot: {recorded[CORRUPT]}"
+            return
+        for drift in observations.compare(recorded, json.loads(serialized_data), self.atol, self.rtol):
+            yield f"{drift.path}: {drift.message}"
