@@ -12,6 +12,8 @@ from spec.loading import load_causal_lm, load_tokenizer, transformers_messages
 from spec.snapshots import ObservationExtension, identity_directory
 from spec.tolerances import snapshot_tolerance
 
+pytest_plugins = ["spec.proof_report"]
+
 SOURCE_KEY = pytest.StashKey[model_source.ModelSource]()
 SETTINGS_KEY = pytest.StashKey[options.Settings]()
 

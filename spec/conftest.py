@@ -7,6 +7,12 @@ import pytest
 import torch
 
 from spec.classification import load_classifier
+from spec.embedded import checkpoint
+
+# A one-layer, 64-wide member of the family (same tokenizer, same 151,936 rows) for tests of
+# loading behaviour that do not need the full-size weights.
+TINY = {"num_hidden_layers": 1, "max_window_layers": 1, "hidden_size": 64, "intermediate_size": 128,
+        "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 32}
 
 # The articles' prompts: raw "Hi" (000), and "how are you?" / "Why are you running?" as chat.
 PROMPTS = {"hi": ("Hi", False), "how-are-you-chat": ("how are you?", True), "why-are-you-running-chat": ("Why are you running?", True)}
@@ -77,3 +83,10 @@ def classifier_and_info(source, settings, model):
 @pytest.fixture(scope="session")
 def classifier(classifier_and_info):
     return classifier_and_info[0]
+
+
+@pytest.fixture(scope="session")
+def tiny_stand_in(tmp_path_factory):
+    """A tiny stand-in checkpoint, built once per session into a temporary cache."""
+    checkpoint.PROFILES.setdefault("tiny", TINY)
+    return checkpoint.ensure_stand_in("tiny", 0, tmp_path_factory.mktemp("tiny-cache")).path

@@ -37,6 +37,8 @@ class ModelSource:
     is_stand_in: bool
     # Set when the requested checkpoint is missing and the run fell back to the stand-in.
     unavailable: str | None = None
+    weights_sha256: str | None = None  # the stand-in's content hash
+    revision: str | None = None  # the hub snapshot's commit
 
 
 def resolve(requested: str, seed: int, cache_root: Path) -> ModelSource:
@@ -54,12 +56,12 @@ def _stand_in(profile: str, seed: int, cache_root: Path, requested: str | None =
         check_checkpoint(stand_in.path)
     except ModelSourceError as error:
         raise ModelSourceError(f"{error} Delete {stand_in.path} and the next run rebuilds it.") from None
-    return ModelSource(requested or profile, stand_in.path, stand_in.identity, True, unavailable)
+    return ModelSource(requested or profile, stand_in.path, stand_in.identity, True, unavailable, stand_in.weights_sha256)
 
 
 def _local(requested: str, directory: Path) -> ModelSource:
     check_checkpoint(directory)
-    return ModelSource(requested, directory.resolve(), f"{directory.resolve()}", is_stand_in=False)
+    return ModelSource(requested, directory.resolve(), f"local-{directory.resolve().name}", is_stand_in=False)
 
 
 def _hub(repo_id: str, seed: int, cache_root: Path) -> ModelSource:
@@ -71,7 +73,7 @@ def _hub(repo_id: str, seed: int, cache_root: Path) -> ModelSource:
         reason = f"{repo_id} is not in the local Hugging Face cache: {HOW_TO_GET_REAL_WEIGHTS}"
         return _stand_in("embedded", seed, cache_root, requested=repo_id, unavailable=reason)
     check_checkpoint(snapshot)
-    return ModelSource(repo_id, snapshot, f"{repo_id}@{snapshot.name}", is_stand_in=False)
+    return ModelSource(repo_id, snapshot, f"{repo_id}@{snapshot.name}", is_stand_in=False, revision=snapshot.name)
 
 
 def check_checkpoint(directory: Path) -> None:

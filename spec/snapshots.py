@@ -75,6 +75,9 @@ class ObservationExtension(JSONSnapshotExtension):
         return CORRUPT not in recorded and not observations.compare(recorded, json.loads(serialized_data), self.atol, self.rtol)
 
     def diff_lines(self, serialized_data, snapshot_data):
+        if not snapshot_data:
+            yield "nothing recorded for this test yet: record it with --snapshot-update"
+            return
         recorded = json.loads(snapshot_data)
         if CORRUPT in recorded:
             yield f"corrupt snapshot: {recorded[CORRUPT]}"

@@ -1,6 +1,8 @@
 """C: text generation is sequence classification in a for-loop (001 "It's really just sequence classification")."""
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,7 +12,6 @@ from spec import loops, observations
 from spec.classification import check_score_is_lm_head, load_classifier
 from spec.conftest import CHAT_PROMPTS, PROMPTS, chat_text
 from spec.embedded import checkpoint
-from spec.test_embedded_default import TINY
 from spec.tolerances import kernel_atol
 
 C3_STEPS = 8
@@ -35,10 +36,9 @@ def test_classifier_head_is_the_lm_head(classifier_and_info, model):
 
 
 @pytest.mark.claim("C1")
-def test_tied_checkpoint_without_lm_head_fails_c1_saying_why(tmp_path, monkeypatch, settings):
+def test_tied_checkpoint_without_lm_head_fails_c1_saying_why(tiny_stand_in, tmp_path, settings):
     """C1: against a tied save that keeps no lm_head.weight, the C1 check fails and says why."""
-    monkeypatch.setitem(checkpoint.PROFILES, "tiny", TINY)
-    tied = checkpoint.ensure_stand_in("tiny", 0, tmp_path).path
+    tied = Path(shutil.copytree(tiny_stand_in, tmp_path / "tied"))
     weights = load_file(tied / checkpoint.WEIGHTS)
     lm_head = weights.pop("lm_head.weight")
     save_file(weights, str(tied / checkpoint.WEIGHTS), metadata={"format": "pt"})

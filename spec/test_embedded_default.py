@@ -13,14 +13,12 @@ import textwrap
 
 import pytest
 
-from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS
+from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, TINY
 from spec.embedded import checkpoint
 
 # Enough distinct tokens that a loop broken by one position or one cache update cannot agree
 # with generate() by accident (issue #2: at least 10 in 32 greedy steps).
 MIN_DISTINCT_TOKENS = 10
-TINY = {"num_hidden_layers": 1, "max_window_layers": 1, "hidden_size": 64, "intermediate_size": 128,
-        "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 32}
 
 
 @pytest.fixture

@@ -1,0 +1,169 @@
+"""The proof report: every catalogued claim, the tests that name it, and what they showed.
+
+At the end of a run it prints one table — claim, kind, status, detail — where a status is
+proven, failed (with evidence), refuted (a strict xfail: found not to hold), skipped (with the
+reason), not run (deselected) or not covered (no test names it). `--claims-report PATH` writes
+the same as PATH (JSON, with every observation and the environment) and PATH with .md.
+"""
+
+import json
+import platform
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import tokenizers
+import torch
+import transformers
+
+from spec import claims
+
+OPTION = "claims_report"
+SPEC = Path(__file__).resolve().parent
+CLAIM_MARKER = re.compile(r"mark\.claim\(([^)]*)\)")
+STATUS_ORDER = ("failed", "refuted", "proven", "skipped", "not run", "not covered")
+
+
+def pytest_addoption(parser):
+    parser.getgroup("genspec").addoption(
+        "--claims-report", dest=OPTION, metavar="PATH", default=None,
+        help="write the proof report as JSON to PATH and as Markdown beside it (PATH with .md)",
+    )
+
+
+class ProofReport:
+    def __init__(self, config):
+        self.config = config
+        self.tests: dict[str, dict] = {}
+
+    def pytest_collection_modifyitems(self, items):
+        for item in items:
+            self.tests[item.nodeid] = {"claims": [c.id for c in claims.claims_of(item)], "outcome": "not run",
+                                       "detail": "", "observations": []}
+
+    def pytest_deselected(self, items):
+        for item in items:
+            self.tests.pop(item.nodeid, None)
+
+    def pytest_runtest_logreport(self, report):
+        test = self.tests.get(report.nodeid)
+        if test is None:
+            return
+        if report.when == "call":  # every phase's report repeats the properties recorded so far
+            test["observations"] = [value for name, value in report.user_properties if name == "observation"]
+        outcome, detail = _outcome(report)
+        if outcome is None:
+            return
+        # A failure in any phase outlives a later pass; otherwise the call phase decides.
+        if test["outcome"] != "failed" or outcome == "failed":
+            test["outcome"], test["detail"] = outcome, detail
+
+    def claim_rows(self) -> list[dict]:
+        by_claim = defaultdict(list)
+        for nodeid, test in self.tests.items():
+            for claim_id in test["claims"]:
+                by_claim[claim_id].append((nodeid, test))
+        rows = []
+        for claim in claims.catalogue().values():
+            named = by_claim.get(claim.id, [])
+            status, detail = _claim_status(named, claim.id in named_in_source())
+            rows.append({"id": claim.id, "kind": claim.kind, "where": claim.where, "claim": claim.claim,
+                         "status": status, "detail": detail, "tests": [nodeid for nodeid, _ in named]})
+        return rows
+
+    def environment(self) -> dict:
+        from conftest import SETTINGS_KEY, SOURCE_KEY
+
+        settings, source = self.config.stash[SETTINGS_KEY], self.config.stash[SOURCE_KEY]
+        return {
+            "model": source.requested, "identity": source.identity, "revision": source.revision,
+            "weights_sha256": source.weights_sha256, "fell_back": source.unavailable,
+            "dtype": settings.dtype, "device": settings.device,
+            "python": platform.python_version(), "torch": torch.__version__,
+            "transformers": transformers.__version__, "tokenizers": tokenizers.__version__,
+        }
+
+    def pytest_terminal_summary(self, terminalreporter):
+        rows = self.claim_rows()
+        environment = self.environment()
+        write = terminalreporter.write_line
+        terminalreporter.section(f"genspec proof: {environment['identity']}, {environment['dtype']}, {environment['device']}")
+        colours = {"proven": "green", "failed": "red", "refuted": "yellow", "skipped": "yellow"}
+        for row in rows:
+            line = f"{row['id']:<4} {row['kind']:<20} {row['status']:<12} {row['detail']}"[:200]
+            terminalreporter.write_line(line, **{colours.get(row["status"], "white"): True})
+        counts = {status: sum(row["status"] == status for row in rows) for status in STATUS_ORDER}
+        write(", ".join(f"{count} {status}" for status, count in counts.items() if count))
+        path = self.config.getoption(OPTION)
+        if path:
+            json_path, markdown_path = write_reports(Path(path), environment, rows, self.tests)
+            write(f"claims report: {json_path} and {markdown_path}")
+
+
+def _outcome(report):
+    if report.when == "call" and hasattr(report, "wasxfail"):
+        return ("refuted", report.wasxfail) if report.skipped else ("failed", f"XPASS(strict): {report.wasxfail}")
+    if report.failed:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        return "failed", (crash.message if crash else str(report.longrepr)).splitlines()[0]
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        return "skipped", reason.removeprefix("Skipped: ")
+    if report.when == "call":
+        return "passed", ""
+    return None, None
+
+
+def named_in_source() -> set[str]:
+    """Claim ids named by a claim marker anywhere in the test modules, collected or not."""
+    found = set()
+    for module in SPEC.glob("test_*.py"):
+        for arguments in CLAIM_MARKER.findall(module.read_text(encoding="utf-8")):
+            found |= set(re.findall(r"[\"']([A-Z]\d+)[\"']", arguments))
+    return found
+
+
+def _claim_status(named, exists_elsewhere) -> tuple[str, str]:
+    if not named:
+        return ("not run", "not selected in this run") if exists_elsewhere else ("not covered", "no test names this claim")
+    outcomes = [test["outcome"] for _, test in named]
+    for wanted, status in (("failed", "failed"), ("refuted", "refuted")):
+        hits = [test for _, test in named if test["outcome"] == wanted]
+        if hits:
+            return status, hits[0]["detail"]
+    passed = outcomes.count("passed")
+    if passed:
+        others = len(outcomes) - passed
+        return "proven", f"{passed} test{'s' if passed > 1 else ''}" + (f", {others} skipped" if others else "")
+    skipped = [test for _, test in named if test["outcome"] == "skipped"]
+    if skipped:
+        return "skipped", skipped[0]["detail"]
+    return "not run", ""
+
+
+def write_reports(path: Path, environment: dict, rows: list[dict], tests: dict) -> tuple[Path, Path]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    report = {"environment": environment, "claims": rows, "tests": tests}
+    path.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    markdown = path.with_suffix(".md")
+    markdown.write_text(to_markdown(environment, rows), encoding="utf-8")
+    return path, markdown
+
+
+def to_markdown(environment: dict, rows: list[dict]) -> str:
+    lines = ["# genspec proof report", "", "| setting | value |", "|---|---|"]
+    lines += [f"| {key} | {value} |" for key, value in environment.items() if value is not None]
+    lines += ["", "| claim | kind | status | detail | where |", "|---|---|---|---|---|"]
+    lines += [f"| {r['id']} | {r['kind']} | {r['status']} | {_cell(r['detail'])} | {r['where']} |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    if not config.option.help:
+        config.pluginmanager.register(ProofReport(config), "genspec-proof-report")
