@@ -25,6 +25,7 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "claim(*ids): the catalogue claims this test proves")
     config.addinivalue_line("markers", "article_sizes: asserts the sizes the articles print for Qwen3-0.6B")
+    config.addinivalue_line("markers", "token_equality_across_kernels: compares tokens chosen from differently shaped computations")
     if config.option.help:
         return
     settings = options.resolve(config)
@@ -54,11 +55,22 @@ def pytest_report_header(config):
     return lines
 
 
+# Measured: in bfloat16 the stand-in's cached and uncached (and batched, and classifier) passes
+# pick different tokens from step 6 on (how-are-you chat: 120552 vs 100651).
+BF16_STAND_IN_FLIPS = (
+    "refuted on the stand-in in bfloat16: differently shaped passes round differently (transformers#25420), "
+    "and the stand-in's flat scores have top-2 margins below bf16 resolution, so the argmax flips within "
+    "a few steps; the scores still agree within the bf16 kernel tolerance (test_cached_and_uncached_scores_agree)"
+)
+
+
 def pytest_collection_modifyitems(config, items):
-    source = config.stash[SOURCE_KEY]
+    source, settings = config.stash[SOURCE_KEY], config.stash[SETTINGS_KEY]
     small = source.is_stand_in and source.identity.startswith("embedded-small")
     for item in items:
         claims.claims_of(item)  # an unknown claim id stops the run here
+        if source.is_stand_in and settings.dtype == "bfloat16" and item.get_closest_marker("token_equality_across_kernels"):
+            item.add_marker(pytest.mark.xfail(strict=True, reason=BF16_STAND_IN_FLIPS))
         if small and item.get_closest_marker("article_sizes"):
             item.add_marker(pytest.mark.skip(
                 reason="embedded-small has 2 layers: the article's Qwen3-0.6B sizes need the full-size default"

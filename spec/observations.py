@@ -56,10 +56,14 @@ class Drift:
     numeric: dict = field(default_factory=dict)  # count, largest abs/rel errors, first indices, top-1 flips
 
 
-def compare(recorded, observed, atol: float, rtol: float, path: str = "") -> list[Drift]:
-    """Every difference between two observations that lies outside the tolerance."""
+def compare(recorded, observed, atol: float, rtol: float, path: str = "", strict_dtype: bool = True) -> list[Drift]:
+    """Every difference between two observations that lies outside the tolerance.
+
+    With strict_dtype=False (comparing two runs in different dtypes) a dtype change is reported
+    and the values are still compared.
+    """
     if isinstance(recorded, dict) and recorded.get("kind") in ("scores", "tensor"):
-        return _compare_numeric(recorded, observed, atol, rtol, path or "value")
+        return _compare_numeric(recorded, observed, atol, rtol, path or "value", strict_dtype)
     if isinstance(recorded, dict) and isinstance(observed, dict):
         drifts = []
         for key in sorted(set(recorded) | set(observed)):
@@ -67,7 +71,7 @@ def compare(recorded, observed, atol: float, rtol: float, path: str = "") -> lis
             if key not in observed or key not in recorded:
                 drifts.append(Drift(where, "only recorded" if key in recorded else "only observed"))
             else:
-                drifts.extend(compare(recorded[key], observed[key], atol, rtol, where))
+                drifts.extend(compare(recorded[key], observed[key], atol, rtol, where, strict_dtype))
         return drifts
     if recorded != observed:
         return [Drift(path or "value", _exact_difference(recorded, observed))]
@@ -89,11 +93,16 @@ def _flatten(nested, prefix=()):
         yield prefix, nested
 
 
-def _compare_numeric(recorded: dict, observed: dict, atol: float, rtol: float, path: str) -> list[Drift]:
+def _compare_numeric(recorded: dict, observed: dict, atol: float, rtol: float, path: str, strict_dtype: bool = True) -> list[Drift]:
     # As pytest-regressions does: dtype, then shape, then values.
+    dtype_note = ""
     for key in ("kind", "dtype", "shape"):
         if recorded.get(key) != observed.get(key):
-            return [Drift(path, f"{key} changed: recorded {recorded.get(key)}, observed {observed.get(key)}")]
+            change = f"{key} changed: recorded {recorded.get(key)}, observed {observed.get(key)}"
+            if key == "dtype" and not strict_dtype:
+                dtype_note = change + "; "
+                continue
+            return [Drift(path, change)]
     numeric_keys = [key for key in ("values", "head", "tail", "top_scores") if key in recorded]
     differing, largest_abs, largest_rel, first = 0, (0.0, None), (0.0, None), []
     total = 0
@@ -116,14 +125,14 @@ def _compare_numeric(recorded: dict, observed: dict, atol: float, rtol: float, p
             if was[0] != now[0]:
                 flips.append({"row": index, "recorded": was[0], "observed": now[0]})
     if not differing and not flips:
-        return []
+        return [Drift(path, dtype_note.removesuffix("; "))] if dtype_note else []
     summary = {
         "differing": differing, "total": total, "atol": atol, "rtol": rtol,
         "largest_abs": largest_abs[0], "largest_abs_at": largest_abs[1],
         "largest_rel": largest_rel[0], "largest_rel_at": largest_rel[1],
         "first_differing": first, "top1_flips": flips,
     }
-    message = (
+    message = dtype_note + (
         f"{differing} of {total} values differ beyond atol={atol:g} + rtol={rtol:g}·|recorded|; "
         f"largest absolute error {largest_abs[0]:.4g} at {largest_abs[1]}; largest relative error "
         f"{largest_rel[0]:.4g} at {largest_rel[1]}; first differing {first}"

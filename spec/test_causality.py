@@ -35,7 +35,8 @@ def test_later_tokens_do_not_change_dog(dog_logits, settings, recorded):
 def test_earlier_tokens_change_dog(dog_logits, settings, other):
     """K2 (001): "dog" scores differently alone and after "Hello": a token's logits depend on what comes before it."""
     difference = (dog_logits["Hi dog"] - dog_logits[other]).abs().max().item()
-    assert difference > 100 * kernel_atol(settings.dtype), f"max difference only {difference}"
+    # Ten times the largest drift kernels can cause: a real dependence, not rounding.
+    assert difference > 10 * kernel_atol(settings.dtype), f"max difference only {difference}"
 
 
 @pytest.mark.claim("K3")

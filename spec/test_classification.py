@@ -81,6 +81,7 @@ def test_padded_batch_is_classified_by_the_last_non_pad_token(classifier_with_pa
 
 
 @pytest.mark.claim("C3")
+@pytest.mark.token_equality_across_kernels
 def test_classification_loop_reproduces_greedy_generation(classifier, forward_passes, greedy_continuations, recorded):
     """C3 (001): the classification model in a greedy for-loop over token ids reproduces greedy generation exactly."""
     ids = forward_passes["how-are-you-chat"].tokens["input_ids"]
@@ -93,6 +94,7 @@ def test_classification_loop_reproduces_greedy_generation(classifier, forward_pa
 
 
 @pytest.mark.claim("C4")
+@pytest.mark.token_equality_across_kernels
 @pytest.mark.parametrize("prompt", CHAT_PROMPTS)
 def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, tokenizer, greedy_continuations, prompt, recorded):
     """C4 (001 loop): the loop that re-tokenizes the decoded text reproduces greedy generation exactly up to the first step where decode→encode does not round-trip."""

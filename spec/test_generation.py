@@ -14,6 +14,7 @@ from transformers.generation import (
 
 from spec import loops, model_card, observations
 from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS
+from spec.tolerances import kernel_atol
 
 PROMPT = "how-are-you-chat"
 SHORT = 6  # new tokens for the comparisons that need several generate() runs
@@ -91,6 +92,7 @@ def test_output_starts_with_the_input(greedy_results, forward_passes, prompt):
 
 
 @pytest.mark.claim("G4")
+@pytest.mark.token_equality_across_kernels
 def test_cache_changes_nothing_but_speed(model, prompt_ids, greedy_results):
     """G4 (001): the loop without past_key_values gives the same tokens as the cached loop."""
     with torch.inference_mode():
@@ -98,6 +100,18 @@ def test_cache_changes_nothing_but_speed(model, prompt_ids, greedy_results):
     cached = greedy_results[PROMPT][:, : uncached.shape[1]]  # the cached loop equals generate (G1)
     assert uncached.tolist() == cached.tolist()
     assert_varied(new_tokens(uncached, prompt_ids))
+
+
+@pytest.mark.claim("G4")
+def test_cached_and_uncached_scores_agree(model, prompt_ids, settings):
+    """G4 (001): the scores generate() computes step by step with past_key_values are those of one uncached pass over the result."""
+    with torch.inference_mode():
+        cached = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), do_sample=False, max_new_tokens=SHORT,
+                                output_logits=True, return_dict_in_generate=True)
+        uncached = model(cached.sequences).logits[0, prompt_ids.shape[1] - 1 : -1]
+    step_scores = torch.cat(cached.logits)  # one row per generated token
+    # One token at a time against the whole sequence at once: reshaped products (tolerances.py).
+    torch.testing.assert_close(step_scores, uncached.float(), rtol=0, atol=kernel_atol(settings.dtype))
 
 
 @pytest.mark.claim("G5")
@@ -214,6 +228,7 @@ def test_top_branch_at_each_step_is_the_greedy_path(model, prompt_ids, greedy_co
 
 
 @pytest.mark.claim("G10")
+@pytest.mark.token_equality_across_kernels
 def test_left_padded_batch_generates_row_by_row(model, tokenizer, settings, greedy_continuations):
     """G10 (003, batch dimension): batched generation with left padding gives each prompt what it gives alone."""
     from spec.conftest import PROMPTS, chat_text

@@ -10,9 +10,12 @@ or batch size, one row instead of N — which BLAS kernels block and sum in a di
 # logits of magnitude ~10 by at most 5e-5 after 28 layers; 1e-4 is about 100 float32 ulps at that
 # magnitude — loose enough for any blocking order, tight enough that a wrong position or a leak
 # of a later token (logit changes of order 1) fails by four orders of magnitude.
-# bfloat16 (8-bit mantissa): one rounding step at magnitude 16-32 is 0.125; a reshaped product
-# can flip the last bit of each layer's output, so two steps are allowed.
-KERNEL_ATOL = {"float32": 1e-4, "bfloat16": 0.25}
+# bfloat16 (8-bit mantissa): every layer rounds its output to 8 bits, and a reshaped product
+# rounds differently; the differences compound through 28 layers' residual stream. Measured on
+# the stand-in on CPU: up to 0.31 on logits of magnitude ≤ 8 (a sequence of 8 tokens against the
+# same 8 inside 16) — about ten bf16 steps at that magnitude. 0.5 bounds it; a wrong position or
+# a leaked later token still moves logits by several units.
+KERNEL_ATOL = {"float32": 1e-4, "bfloat16": 0.5}
 
 
 def kernel_atol(dtype: str) -> float:

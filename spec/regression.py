@@ -1,0 +1,106 @@
+"""Compare two claims reports (before and after a model or library update) and write Markdown.
+
+    python -m spec.regression BEFORE.json AFTER.json [-o REPORT.md] [--fail-on-drift]
+
+The report lists claims whose status changed, observations that drifted (largest absolute and
+relative deltas, top-1 flips, changed ids and texts) and how the environments differ. Exit status:
+1 when a claim is worse than before (or, with --fail-on-drift, when any observation drifted), else 0.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from spec import observations
+from spec.tolerances import snapshot_tolerance
+
+# Lower is better; a claim regressed when its rank grows.
+RANK = {"proven": 0, "refuted": 1, "skipped": 1, "not run": 1, "not covered": 2, "failed": 3}
+
+
+def load(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise SystemExit(f"{path}: not a readable claims report ({error}); write one with pytest --claims-report PATH")
+
+
+def status_changes(before: dict, after: dict) -> list[dict]:
+    old = {row["id"]: row for row in before["claims"]}
+    changes = []
+    for row in after["claims"]:
+        was = old.get(row["id"], {"status": "not covered", "detail": ""})
+        if was["status"] != row["status"]:
+            changes.append({"id": row["id"], "before": was["status"], "after": row["status"], "detail": row["detail"],
+                            "regressed": RANK[row["status"]] > RANK[was["status"]]})
+    return changes
+
+
+def drifts(before: dict, after: dict) -> list[dict]:
+    # The baseline's tolerance: drift is measured against what the earlier run would accept.
+    atol, rtol = snapshot_tolerance(before["environment"]["dtype"], before["environment"]["device"])
+    found = []
+    for nodeid, test in after["tests"].items():
+        old = before["tests"].get(nodeid)
+        if not old:
+            continue
+        for index, (recorded, observed) in enumerate(zip(old["observations"], test["observations"])):
+            for drift in observations.compare(recorded, observed, atol, rtol, strict_dtype=False):
+                found.append({"test": nodeid, "claims": test["claims"], "path": drift.path, "message": drift.message,
+                              "numeric": drift.numeric})
+    return found
+
+
+def environment_changes(before: dict, after: dict) -> list[tuple[str, object, object]]:
+    keys = list(dict.fromkeys(list(before["environment"]) + list(after["environment"])))
+    return [(key, before["environment"].get(key), after["environment"].get(key)) for key in keys
+            if before["environment"].get(key) != after["environment"].get(key)]
+
+
+def to_markdown(before: dict, after: dict, changes, moved, environment) -> str:
+    lines = ["# genspec regression report", ""]
+    lines += ["## Environment", ""]
+    if environment:
+        lines += ["| setting | before | after |", "|---|---|---|"] + [f"| {k} | {b} | {a} |" for k, b, a in environment]
+    else:
+        lines += ["No difference."]
+    lines += ["", "## Claims whose status changed", ""]
+    if changes:
+        lines += ["| claim | before | after | detail |", "|---|---|---|---|"]
+        lines += [f"| {c['id']}{' ⚠' if c['regressed'] else ''} | {c['before']} | {c['after']} | {_cell(c['detail'])} |" for c in changes]
+    else:
+        lines += ["None."]
+    lines += ["", "## Observations that drifted", ""]
+    if moved:
+        lines += ["| claims | test | observation | drift |", "|---|---|---|---|"]
+        lines += [f"| {', '.join(d['claims'])} | `{d['test']}` | {d['path']} | {_cell(d['message'])} |" for d in moved]
+    else:
+        lines += ["None beyond the baseline's tolerance."]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m spec.regression", description=__doc__.splitlines()[0])
+    parser.add_argument("before", type=Path)
+    parser.add_argument("after", type=Path)
+    parser.add_argument("-o", "--output", type=Path, help="write the Markdown here (default: print it)")
+    parser.add_argument("--fail-on-drift", action="store_true", help="exit 1 when any observation drifted too")
+    arguments = parser.parse_args(argv)
+    before, after = load(arguments.before), load(arguments.after)
+    changes, moved, environment = status_changes(before, after), drifts(before, after), environment_changes(before, after)
+    markdown = to_markdown(before, after, changes, moved, environment)
+    if arguments.output:
+        arguments.output.write_text(markdown, encoding="utf-8")
+    else:
+        sys.stdout.write(markdown)
+    regressed = any(change["regressed"] for change in changes) or (arguments.fail_on_drift and bool(moved))
+    return 1 if regressed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

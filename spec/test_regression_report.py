@@ -1,0 +1,44 @@
+"""The regression report, end to end: two real runs that differ only in dtype, compared.
+
+Runs pytest twice in subprocesses on the small profile, so it is deselected from the default run;
+`pytest -m end_to_end` (and CI) runs it.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from spec import regression
+
+REPO = Path(__file__).resolve().parent.parent
+OBSERVING_TESTS = ["spec/test_shapes.py::test_next_token_scores_and_top_1", "spec/test_causality.py::test_later_tokens_do_not_change_dog"]
+
+
+def run_claims(report: Path, dtype: str) -> None:
+    command = [sys.executable, "-m", "pytest", *OBSERVING_TESTS, "-p", "no:cacheprovider", "-q",
+               "--model", "embedded-small", "--dtype", dtype, "--claims-report", str(report)]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=os.environ | {"HF_HUB_OFFLINE": "1"}, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.end_to_end
+def test_float32_against_bfloat16_names_exactly_what_moved(tmp_path):
+    before, after = tmp_path / "float32.json", tmp_path / "bfloat16.json"
+    run_claims(before, "float32")
+    run_claims(after, "bfloat16")
+    output = tmp_path / "regression.md"
+
+    status = regression.main([str(before), str(after), "-o", str(output)])
+    strict = regression.main([str(before), str(after), "-o", str(tmp_path / "strict.md"), "--fail-on-drift"])
+
+    report = output.read_text()
+    drifted = {d["test"] for d in regression.drifts(json.loads(before.read_text()), json.loads(after.read_text()))}
+    assert drifted == set(OBSERVING_TESTS)  # exactly the two observing tests moved
+    assert "| dtype | float32 | bfloat16 |" in report
+    assert "## Claims whose status changed\n\nNone." in report  # S3 and K1 hold in both dtypes
+    assert "| S3 |" in report and "| K1 |" in report and "dtype changed: recorded float32, observed bfloat16" in report
+    assert (status, strict) == (0, 1)
