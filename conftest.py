@@ -8,6 +8,7 @@ import torch
 import transformers
 
 from spec import claims, model_source, options, printed
+from spec.classification import head_replaced_by_tying
 from spec.loading import load_causal_lm, load_tokenizer, transformers_messages
 from spec.snapshots import ObservationExtension, identity_directory
 from spec.tolerances import snapshot_tolerance
@@ -26,6 +27,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "claim(*ids): the catalogue claims this test proves")
     config.addinivalue_line("markers", "article_sizes: asserts the sizes the articles print for Qwen3-0.6B")
     config.addinivalue_line("markers", "token_equality_across_kernels: compares tokens chosen from differently shaped computations")
+    config.addinivalue_line("markers", "classifier_against_causal_lm: compares 001's classifier with the causal LM")
     if config.option.help:
         return
     settings = options.resolve(config)
@@ -47,7 +49,9 @@ def pytest_report_header(config):
     if source.unavailable:
         lines.append(f"genspec: {source.unavailable}; structural and tokenizer claims run on the stand-in")
     snapshots = identity_directory(source.identity, settings.dtype)
-    if snapshots.exists() or config.option.update_snapshots:
+    if settings.snapshots == "report":
+        lines.append("genspec snapshots: observations go to the claims report only (--snapshots report)")
+    elif snapshots.exists() or config.option.update_snapshots:
         lines.append(f"genspec snapshots: {snapshots.relative_to(snapshots.parents[3])}")
     else:
         lines.append(f"genspec snapshots: none recorded for {source.identity} in {settings.dtype}; "
@@ -64,13 +68,23 @@ BF16_STAND_IN_FLIPS = (
 )
 
 
+TIED_HEAD_4X = (
+    f"refuted on transformers {transformers.__version__}: config.tie_word_embeddings makes 4.x tie lm_head to "
+    "embed_tokens although the checkpoint stores a different lm_head.weight (A7), so the causal LM scores with the "
+    "embedding while 001's classifier scores with the stored lm_head.weight; transformers 5 keeps them apart"
+)
+
+
 def pytest_collection_modifyitems(config, items):
     source, settings = config.stash[SOURCE_KEY], config.stash[SETTINGS_KEY]
+    tied_head = head_replaced_by_tying(source.path)
     small = source.is_stand_in and source.identity.startswith("embedded-small")
     for item in items:
         claims.claims_of(item)  # an unknown claim id stops the run here
         if source.is_stand_in and settings.dtype == "bfloat16" and item.get_closest_marker("token_equality_across_kernels"):
             item.add_marker(pytest.mark.xfail(strict=True, reason=BF16_STAND_IN_FLIPS))
+        if tied_head and item.get_closest_marker("classifier_against_causal_lm"):
+            item.add_marker(pytest.mark.xfail(strict=True, reason=TIED_HEAD_4X))
         if small and item.get_closest_marker("article_sizes"):
             item.add_marker(pytest.mark.skip(
                 reason="embedded-small has 2 layers: the article's Qwen3-0.6B sizes need the full-size default"
@@ -121,7 +135,7 @@ def recorded(snapshot, request, source, settings):
     """`recorded(observation)`: keep what the test observed, and compare it with this model's snapshot."""
     directory = identity_directory(source.identity, settings.dtype)
     extension = ObservationExtension.for_run(directory, *snapshot_tolerance(settings.dtype, settings.device))
-    comparing = directory.exists() or request.config.option.update_snapshots
+    comparing = settings.snapshots == "compare" and (directory.exists() or request.config.option.update_snapshots)
 
     def record(observation):
         request.node.user_properties.append(("observation", observation))

@@ -3,10 +3,14 @@
 "using lm_head.weight parameter stored at the checkpoint" as the classification head.
 """
 
+import json
+
 import torch
+from packaging.version import Version
+from safetensors import safe_open
 from transformers import AutoModelForSequenceClassification
 
-from spec.loading import load_pretrained
+from spec.loading import TRANSFORMERS, load_pretrained
 
 # 001: `key_mapping = {"lm_head.weight": "score.weight"}`
 LM_HEAD_AS_SCORE = {"lm_head.weight": "score.weight"}
@@ -19,8 +23,35 @@ def load_classifier(path, vocab_size: int, dtype: str, device: str):
     )
 
 
+def stored_lm_head(path) -> torch.Tensor | None:
+    """`lm_head.weight` as the checkpoint stores it (None if it stores none, as a tied save does)."""
+    for file in sorted(path.glob("*.safetensors")):
+        with safe_open(str(file), framework="pt") as handle:
+            if "lm_head.weight" in handle.keys():
+                return handle.get_tensor("lm_head.weight")
+    return None
+
+
+def head_replaced_by_tying(path) -> bool:
+    """True when this transformers ties lm_head to embed_tokens although the checkpoint stores a different lm_head.
+
+    transformers 4.x ties them whenever the config says tie_word_embeddings, and the embedding
+    then scores every token; 5.x keeps a stored lm_head that differs (the warning 001 quotes).
+    """
+    config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    if TRANSFORMERS >= Version("5") or not config.get("tie_word_embeddings", True):
+        return False
+    rows = {}
+    for file in sorted(path.glob("*.safetensors")):
+        with safe_open(str(file), framework="pt") as handle:
+            for name in ("lm_head.weight", "model.embed_tokens.weight"):
+                if name in handle.keys():
+                    rows[name] = handle.get_slice(name)[:64]  # a few rows tell equal from different
+    return len(rows) == 2 and not torch.equal(*rows.values())
+
+
 def check_score_is_lm_head(classifier, loading_info: dict, lm_head_weight: torch.Tensor) -> None:
-    """Fail, saying why, unless the classifier's head is the causal LM's head, loaded from the checkpoint."""
+    """Fail, saying why, unless the classifier's head is `lm_head_weight`, loaded from the checkpoint."""
     if "score.weight" in loading_info["missing_keys"]:
         raise AssertionError(
             "C1: the checkpoint has no lm_head.weight — a tied save keeps only embed_tokens — so "

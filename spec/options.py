@@ -13,6 +13,7 @@ DTYPE = "dtype"
 DEVICE = "device"
 SEED = "stand_in_seed"
 CACHE = "stand_in_cache"
+SNAPSHOTS = "snapshots"
 
 # option name -> (environment variable, default, help)
 SETTINGS = {
@@ -23,9 +24,13 @@ SETTINGS = {
     DEVICE: ("GENSPEC_DEVICE", "cpu", "cpu (default) or cuda"),
     SEED: ("GENSPEC_STAND_IN_SEED", str(DEFAULT_SEED), "seed of the embedded stand-in's weights"),
     CACHE: ("GENSPEC_CACHE", None, "where stand-ins are built (default: $XDG_CACHE_HOME/genspec)"),
+    SNAPSHOTS: ("GENSPEC_SNAPSHOTS", "compare",
+                "compare (default): check observations against the recorded snapshots; report: only record them "
+                "in the claims report (for runs across library versions, compared with the regression report instead)"),
 }
 DTYPES = ("float32", "bfloat16")
 DEVICES = ("cpu", "cuda")
+SNAPSHOT_MODES = ("compare", "report")
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -43,6 +48,7 @@ class Settings:
     device: str
     seed: int
     cache_root: Path
+    snapshots: str
 
 
 def resolve(config: pytest.Config) -> Settings:
@@ -59,5 +65,8 @@ def resolve(config: pytest.Config) -> Settings:
         seed = int(value(SEED))
     except ValueError:
         raise pytest.UsageError(f"--stand-in-seed {value(SEED)}: must be an integer.") from None
+    if value(SNAPSHOTS) not in SNAPSHOT_MODES:
+        raise pytest.UsageError(f"--snapshots {value(SNAPSHOTS)}: choose one of {', '.join(SNAPSHOT_MODES)}.")
     cache = value(CACHE)
-    return Settings(value(MODEL), dtype, device, seed, Path(cache).expanduser() if cache else default_cache_root())
+    root = Path(cache).expanduser() if cache else default_cache_root()
+    return Settings(value(MODEL), dtype, device, seed, root, value(SNAPSHOTS))

@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from spec import loops, observations
-from spec.classification import check_score_is_lm_head, load_classifier
+from spec.classification import check_score_is_lm_head, load_classifier, stored_lm_head
 from spec.conftest import CHAT_PROMPTS, PROMPTS, chat_text
 from spec.embedded import checkpoint
 from spec.tolerances import kernel_atol
@@ -27,12 +27,13 @@ def classifier_with_pad(classifier, tokenizer):
 
 
 @pytest.mark.claim("C1")
-def test_classifier_head_is_the_lm_head(classifier_and_info, model):
-    """C1 (001): from_pretrained(num_labels=vocab_size, key_mapping={"lm_head.weight": "score.weight"}) gives a Qwen3ForSequenceClassification whose score.weight is lm_head.weight."""
+def test_classifier_head_is_the_lm_head(classifier_and_info, model, source):
+    """C1 (001): from_pretrained(num_labels=vocab_size, key_mapping={"lm_head.weight": "score.weight"}) gives a Qwen3ForSequenceClassification whose score.weight is the checkpoint's lm_head.weight."""
     classifier, info = classifier_and_info
     assert type(classifier).__name__ == "Qwen3ForSequenceClassification"
     assert classifier.score.out_features == model.config.vocab_size
-    check_score_is_lm_head(classifier, info, model.lm_head.weight)
+    stored = stored_lm_head(source.path).to(classifier.score.weight.dtype)
+    check_score_is_lm_head(classifier, info, stored)
 
 
 @pytest.mark.claim("C1")
@@ -48,6 +49,7 @@ def test_tied_checkpoint_without_lm_head_fails_c1_saying_why(tiny_stand_in, tmp_
 
 
 @pytest.mark.claim("C2")
+@pytest.mark.classifier_against_causal_lm
 def test_single_text_is_classified_by_its_last_token(classifier, forward_passes, settings, recorded):
     """C2 (001): classification scores the last token: for one text (no pad token needed) its logits are the causal LM's logits[:, -1]."""
     observed = forward_passes["how-are-you-chat"]
@@ -69,6 +71,7 @@ def test_batch_without_pad_token_is_refused(classifier, tokenizer, settings):
 
 @pytest.mark.claim("C2")
 @pytest.mark.parametrize("side", ["right", "left"])
+@pytest.mark.classifier_against_causal_lm
 def test_padded_batch_is_classified_by_the_last_non_pad_token(classifier_with_pad, model, tokenizer, settings, side):
     """C2 (001 "the last non-padding token"): with a pad token set, each row's logits are the causal LM's at that row's last non-pad position."""
     batch = tokenizer(["Hi dog how are you?", "Hello dog"], return_tensors="pt", padding=True, padding_side=side).to(settings.device)
@@ -82,6 +85,7 @@ def test_padded_batch_is_classified_by_the_last_non_pad_token(classifier_with_pa
 
 @pytest.mark.claim("C3")
 @pytest.mark.token_equality_across_kernels
+@pytest.mark.classifier_against_causal_lm
 def test_classification_loop_reproduces_greedy_generation(classifier, forward_passes, greedy_continuations, recorded):
     """C3 (001): the classification model in a greedy for-loop over token ids reproduces greedy generation exactly."""
     ids = forward_passes["how-are-you-chat"].tokens["input_ids"]
@@ -96,6 +100,7 @@ def test_classification_loop_reproduces_greedy_generation(classifier, forward_pa
 @pytest.mark.claim("C4")
 @pytest.mark.token_equality_across_kernels
 @pytest.mark.parametrize("prompt", CHAT_PROMPTS)
+@pytest.mark.classifier_against_causal_lm
 def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, tokenizer, greedy_continuations, prompt, recorded):
     """C4 (001 loop): the loop that re-tokenizes the decoded text reproduces greedy generation exactly up to the first step where decode→encode does not round-trip."""
     text = chat_text(tokenizer, PROMPTS[prompt][0])

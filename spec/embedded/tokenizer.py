@@ -29,8 +29,11 @@ def bpe_ranks_path() -> Path:
 
 def build_tokenizer(directory: Path) -> None:
     """Write a Qwen3 tokenizer into `directory` with `save_pretrained`."""
+    # Added tokens come below, in id order; the converter's own list must be empty. Its keyword
+    # is `additional_special_tokens` in 4.x and `extra_special_tokens` in 5.x: give both.
     backend = TikTokenConverter(
-        vocab_file=str(bpe_ranks_path()), pattern=QWEN2_SPLIT_PATTERN
+        vocab_file=str(bpe_ranks_path()), pattern=QWEN2_SPLIT_PATTERN,
+        additional_special_tokens=[], extra_special_tokens=[],
     ).converted()
     backend.normalizer = normalizers.NFC()
     # Added tokens take the next free ids in the order given: 151643 (<|endoftext|>) onwards.
