@@ -109,11 +109,12 @@ def test_checkpoint_holds_311_weights(source, articles):
 
 
 @pytest.mark.claim("A7")
-def test_embeddings_and_head_tied_as_the_version_does(loaded_model):
+def test_embeddings_and_head_tied_as_the_version_does(loaded_model, recorded):
     """A7 (001): a checkpoint holding both embed_tokens and lm_head is not tied on transformers 5 (with the warning 001 quotes); 4.x ties them."""
     model, log = loaded_model
     tied = model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
     warned = any("both are present in the checkpoints" in line and "will NOT tie" in line for line in log)
+    recorded({"transformers": transformers.__version__, "tied": tied, "warned": warned})
     if TRANSFORMERS_5:
         assert not tied and warned, f"transformers {transformers.__version__}: tied={tied}, log={log}"
     else:

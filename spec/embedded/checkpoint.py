@@ -6,6 +6,8 @@ staging directory is swept by the next build). A file lock makes concurrent runs
 builder instead of racing it.
 """
 
+import atexit
+import functools
 import hashlib
 import json
 import os
@@ -85,7 +87,7 @@ def _build_into(final: Path, profile: str, seed: int) -> None:
         config = model_card.config() | PROFILES[profile]
         _write_json(staging / "config.json", config)
         _write_json(staging / "generation_config.json", model_card.generation_config())
-        build_tokenizer(staging)
+        _copy_tokenizer_into(staging)
         _write_weights(staging / WEIGHTS, config, seed)
         manifest = {
             "profile": profile,
@@ -99,6 +101,20 @@ def _build_into(final: Path, profile: str, seed: int) -> None:
         staging.rename(final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+@functools.cache
+def _built_tokenizer() -> Path:
+    # The tokenizer does not depend on profile or seed: rebuild it once per process.
+    directory = Path(tempfile.mkdtemp(prefix="genspec-tokenizer-"))
+    atexit.register(shutil.rmtree, directory, True)
+    build_tokenizer(directory)
+    return directory
+
+
+def _copy_tokenizer_into(directory: Path) -> None:
+    for file in _built_tokenizer().iterdir():
+        shutil.copy2(file, directory / file.name)
 
 
 def _write_weights(path: Path, config: dict, seed: int) -> None:
