@@ -85,6 +85,8 @@ class ProofReport:
         }
 
     def pytest_terminal_summary(self, terminalreporter):
+        if not any(test["claims"] for test in self.tests.values()):
+            return  # a run of benchmarks or helpers only: no claim was on trial
         rows = self.claim_rows()
         environment = self.environment()
         write = terminalreporter.write_line
