@@ -6,10 +6,10 @@ bytes.
 """
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +19,7 @@ from spec.embedded import checkpoint
 # Enough distinct tokens that a loop broken by one position or one cache update cannot agree
 # with generate() by accident (issue #2: at least 10 in 32 greedy steps).
 MIN_DISTINCT_TOKENS = 10
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def _build_in_subprocess(cache_root, seed, kill_before_publishing=False):
             checkpoint._sha256 = lambda path: os.kill(os.getpid(), signal.SIGKILL)
         print(checkpoint.ensure_stand_in("tiny", {seed}, Path({str(cache_root)!r})).identity)
     """)
-    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=checkpoint.Path(__file__).parent.parent)
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO)
 
 
 def test_build_killed_halfway_leaves_nothing_loadable(tiny_profile, tmp_path):
