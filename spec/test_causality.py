@@ -58,11 +58,12 @@ def test_continuations_never_change_prefix_logits(model, settings):
 
 
 @pytest.mark.claim("K4")
-def test_one_pass_gives_every_prefix_prediction(model, tokenizer, settings, recorded):
+def test_one_pass_gives_every_prefix_prediction(model, tokenizer, forward_of, recorded):
     """K4 (001 table): the top-1 at position i of one forward pass is the prediction for the text up to i."""
-    ids = tokenizer("Hi, how are you doing today?", return_tensors="pt")["input_ids"].to(settings.device)
+    one_pass = forward_of("Hi, how are you doing today?")
+    ids = one_pass.tokens["input_ids"]
+    table = one_pass.logits[0].argmax(-1).tolist()
     with torch.inference_mode():
-        table = model(ids).logits[0].argmax(-1).tolist()
         one_prefix_at_a_time = [model(ids[:, : i + 1]).logits[0, -1].argmax().item() for i in range(ids.shape[1])]
     recorded({"previous text": [tokenizer.decode(ids[0, : i + 1]) for i in range(ids.shape[1])],
               "token with highest score": [tokenizer.decode([token]) for token in table]})

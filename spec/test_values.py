@@ -79,12 +79,11 @@ def test_position_4_predicts_the(tokenizer, forward_passes, recorded, judge_agai
 
 
 @pytest.mark.claim("V3")
-def test_per_position_table(model, tokenizer, settings, recorded, judge_against_the_articles):
+def test_per_position_table(tokenizer, forward_of, recorded, judge_against_the_articles):
     """V3 (001 Parse raw output): the per-position top-1 table for "Hi, how are you doing today?"."""
     printed = VALUES["per_position_table"]
-    tokens = tokenizer(printed["text"], return_tensors="pt").to(settings.device)
-    with torch.inference_mode():
-        logits = model(**tokens).logits
+    one_pass = forward_of(printed["text"])
+    tokens, logits = one_pass.tokens, one_pass.logits
     rows = [
         [tokenizer.decode(tokens["input_ids"][0, : index + 1]), tokenizer.decode(logits[0, index].topk(1).indices)]
         for index in range(tokens["input_ids"].shape[1])
