@@ -10,7 +10,7 @@ from safetensors.torch import load_file, save_file
 
 from spec import loops, observations
 from spec.classification import check_score_is_lm_head, load_classifier, stored_lm_head
-from spec.conftest import CHAT_PROMPTS, PROMPTS, chat_text
+from spec.conftest import PROMPTS, chat_text
 from spec.embedded import checkpoint
 from spec.tolerances import kernel_atol
 
@@ -98,8 +98,10 @@ def test_classification_loop_reproduces_greedy_generation(classifier, forward_pa
 
 
 @pytest.mark.claim("C4")
-@pytest.mark.token_equality_across_kernels
-@pytest.mark.parametrize("prompt", CHAT_PROMPTS)
+# In bfloat16 the stand-in's first argmax flip comes at step 6: inside how-are-you's 8 compared
+# steps, past why-are-you-running's 5 (its first round-trip break is at step 4).
+@pytest.mark.parametrize("prompt", [pytest.param("how-are-you-chat", marks=pytest.mark.token_equality_across_kernels),
+                                    "why-are-you-running-chat"])
 @pytest.mark.classifier_against_causal_lm
 def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, tokenizer, greedy_continuations, prompt, recorded):
     """C4 (001 loop): the loop that re-tokenizes the decoded text reproduces greedy generation exactly up to the first step where decode→encode does not round-trip."""
@@ -107,9 +109,9 @@ def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, t
     greedy = greedy_continuations[prompt].tolist()
     breaks = loops.retokenization_breaks(tokenizer, text, greedy)
     # Up to and including the first break the string loop's input is the greedy input.
-    agreeing = breaks[0] + 1 if breaks else STRING_LOOP_STEPS
+    agreeing = min(breaks[0] + 1 if breaks else STRING_LOOP_STEPS, STRING_LOOP_STEPS)
     with torch.inference_mode():
-        pieces = loops.classify_text_greedily(classifier, tokenizer, text, min(agreeing + 1, STRING_LOOP_STEPS))
+        pieces = loops.classify_text_greedily(classifier, tokenizer, text, agreeing)
     string_tokens = [token for token, _ in pieces]
     recorded({"retokenization_breaks": breaks, "string loop": [text for _, text in pieces]})
     assert string_tokens[:agreeing] == greedy[:agreeing], f"round-trip breaks at steps {breaks}"
