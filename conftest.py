@@ -15,8 +15,7 @@ from spec.tolerances import snapshot_tolerance
 
 pytest_plugins = ["spec.proof_report"]
 
-SOURCE_KEY = pytest.StashKey[model_source.ModelSource]()
-SETTINGS_KEY = pytest.StashKey[options.Settings]()
+SOURCE_KEY, SETTINGS_KEY = options.SOURCE_KEY, options.SETTINGS_KEY
 
 
 def pytest_addoption(parser):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from spec.embedded.checkpoint import DEFAULT_SEED, default_cache_root
+from spec.model_source import ModelSource
 
 MODEL = "model"
 DTYPE = "dtype"
@@ -49,6 +50,11 @@ class Settings:
     seed: int
     cache_root: Path
     snapshots: str
+
+
+# Where the resolved settings and model source live for the session (conftest and plugins read them).
+SETTINGS_KEY = pytest.StashKey[Settings]()
+SOURCE_KEY = pytest.StashKey[ModelSource]()
 
 
 def resolve(config: pytest.Config) -> Settings:

@@ -17,7 +17,7 @@ import tokenizers
 import torch
 import transformers
 
-from spec import claims
+from spec import claims, options
 
 OPTION = "claims_report"
 SPEC = Path(__file__).resolve().parent
@@ -73,9 +73,7 @@ class ProofReport:
         return rows
 
     def environment(self) -> dict:
-        from conftest import SETTINGS_KEY, SOURCE_KEY
-
-        settings, source = self.config.stash[SETTINGS_KEY], self.config.stash[SOURCE_KEY]
+        settings, source = self.config.stash[options.SETTINGS_KEY], self.config.stash[options.SOURCE_KEY]
         return {
             "model": source.requested, "identity": source.identity, "revision": source.revision,
             "weights_sha256": source.weights_sha256, "fell_back": source.unavailable,
