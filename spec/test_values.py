@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from spec import loops, model_card, observations
-from spec.conftest import chat_text
+from spec.conftest import chat_text, encode
 from spec.model_source import HOW_TO_GET_REAL_WEIGHTS, REAL_MODEL
 from spec.printed import articles
 from spec.tolerances import ARTICLE_BF16
@@ -32,9 +32,9 @@ def close_to_printed(observed: float, printed: float) -> bool:
     return abs(observed - printed) <= atol + rtol * abs(printed)
 
 
-def encode(tokenizer, prompt: dict, device):
-    text = chat_text(tokenizer, prompt["chat"]) if "chat" in prompt else prompt["raw"]
-    return tokenizer(text, return_tensors="pt")["input_ids"].to(device)
+def prompt_ids_of(tokenizer, prompt: dict, device):
+    """The ids of a printed prompt: {"chat": user message} or {"raw": text}."""
+    return encode(tokenizer, prompt.get("chat", prompt.get("raw")), "chat" in prompt, device)["input_ids"]
 
 
 def reachability(model, prompt_ids, new_ids):
@@ -110,7 +110,7 @@ def test_classification_loop_prints_the_reply(classifier, tokenizer, recorded, j
 def test_hi_reply_is_reachable_and_greedy_is_recorded(model, tokenizer, settings, recorded, judge_against_the_articles):
     """V5 (003 Chat template): the sampled reply to "Hi!" is reachable under the default config; greedy decoding is recorded beside it."""
     printed = VALUES["hi_chat_reply"]
-    prompt_ids = encode(tokenizer, {"chat": printed["user"]}, settings.device)
+    prompt_ids = prompt_ids_of(tokenizer, {"chat": printed["user"]}, settings.device)
     reply_ids = tokenizer(printed["printed"])["input_ids"]
     steps = reachability(model, prompt_ids, reply_ids)
     with torch.inference_mode():
@@ -138,7 +138,7 @@ def test_printed_rows_match(forward_of, row, recorded, judge_against_the_article
 @pytest.mark.parametrize("sampled", [pytest.param(s, id=s["id"]) for s in VALUES["sampled_outputs"]])
 def test_printed_samples_are_reachable(model, tokenizer, settings, sampled, recorded, judge_against_the_articles):
     """V7 (001, 000, 003): each printed sampled output is a high-probability path: every token within top-k 20 / top-p 0.95 at its step."""
-    prompt_ids = encode(tokenizer, sampled["prompt"], settings.device)
+    prompt_ids = prompt_ids_of(tokenizer, sampled["prompt"], settings.device)
     steps = reachability(model, prompt_ids, sampled["new_ids"])
     recorded({"reachability": steps})
     judge_against_the_articles()
