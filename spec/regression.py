@@ -58,7 +58,7 @@ def environment_changes(before: dict, after: dict) -> list[tuple[str, object, ob
             if before["environment"].get(key) != after["environment"].get(key)]
 
 
-def to_markdown(before: dict, after: dict, changes, moved, environment) -> str:
+def to_markdown(changes, moved, environment) -> str:
     lines = ["# genspec regression report", ""]
     lines += ["## Environment", ""]
     if environment:
@@ -93,7 +93,7 @@ def main(argv=None) -> int:
     arguments = parser.parse_args(argv)
     before, after = load(arguments.before), load(arguments.after)
     changes, moved, environment = status_changes(before, after), drifts(before, after), environment_changes(before, after)
-    markdown = to_markdown(before, after, changes, moved, environment)
+    markdown = to_markdown(changes, moved, environment)
     if arguments.output:
         arguments.output.write_text(markdown, encoding="utf-8")
     else:
