@@ -47,11 +47,14 @@ def test_same_seed_same_weights_other_seed_other_weights(tiny_profile, tmp_path)
 
 
 def _build_in_subprocess(cache_root, seed, kill_before_publishing=False):
+    # The tokenizer rebuild is the same in every process (2 s each): hand over this one's.
+    tokenizer = checkpoint._built_tokenizer()
     code = textwrap.dedent(f"""
         import os, signal, sys
         from pathlib import Path
         from spec.embedded import checkpoint
         checkpoint.PROFILES["tiny"] = {TINY!r}
+        checkpoint._built_tokenizer = lambda: Path({str(tokenizer)!r})
         if {kill_before_publishing!r}:
             # Die like a killed process: weights written, manifest not yet, nothing cleaned up.
             checkpoint._sha256 = lambda path: os.kill(os.getpid(), signal.SIGKILL)
