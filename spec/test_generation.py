@@ -19,7 +19,7 @@ from spec.tolerances import kernel_atol
 PROMPT = "how-are-you-chat"
 SHORT = 6  # new tokens for the comparisons that need several generate() runs
 G1_STEPS = {"how-are-you-chat": 16, "why-are-you-running-chat": 8}
-SEEDS = (0, 1, 2)
+SEEDS = (0, 1)
 # generate() fills every setting not passed from the checkpoint's generation config, so a loop
 # compared with it must name all of them; these values switch an edit off.
 NEUTRAL = {"temperature": 1.0, "top_k": 0, "top_p": 1.0}
@@ -138,39 +138,36 @@ def loop_sampled(model, prompt_ids, seed, **edits):
 
 
 @pytest.fixture(scope="module")
-def sampled_with_card_settings(model, prompt_ids):
-    """Per seed: (sampling loop, generate(do_sample=True)) with the model card's temperature, top-k and top-p."""
-    return {
-        seed: (loop_sampled(model, prompt_ids, seed, **CARD_SAMPLING), generate_sampled(model, prompt_ids, seed, do_sample=True, **CARD_SAMPLING))
-        for seed in SEEDS
-    }
+def sampled_by_seed(model, prompt_ids):
+    """Per seed: (the sampling loop with the model card's temperature, top-k and top-p, `generate()` as the checkpoint configures it)."""
+    return {seed: (loop_sampled(model, prompt_ids, seed, **CARD_SAMPLING), generate_sampled(model, prompt_ids, seed)) for seed in SEEDS}
 
 
 @pytest.mark.claim("G5")
-def test_default_sampling_varies_by_seed_repeats_by_seed(model, prompt_ids, greedy_continuations, recorded):
+def test_default_sampling_varies_by_seed_repeats_by_seed(model, prompt_ids, sampled_by_seed, greedy_continuations, recorded):
     """G5 (000): with the default config output varies run to run, repeats under a fixed seed; do_sample=False is deterministic."""
-    first, again, other = (generate_sampled(model, prompt_ids, seed) for seed in (0, 0, 1))
+    (_, first), (_, other) = sampled_by_seed[0], sampled_by_seed[1]
     recorded({"seed 0": first, "seed 1": other})
-    assert first == again
+    assert generate_sampled(model, prompt_ids, 0) == first
     assert first != other
     assert generate_sampled(model, prompt_ids, 2, do_sample=False) == greedy_continuations[PROMPT][:SHORT].tolist()
 
 
 @pytest.mark.claim("G6")
 @pytest.mark.parametrize("seed", SEEDS)
-def test_sampling_loop_equals_generate_under_one_seed(sampled_with_card_settings, seed, recorded):
-    """G6 (001 Generation strategy): softmax of the edited scores and a seeded draw give exactly `generate(do_sample=True)`."""
-    looped, generated = sampled_with_card_settings[seed]
+def test_sampling_loop_equals_generate_under_one_seed(sampled_by_seed, seed, recorded):
+    """G6 (001 Generation strategy): softmax of the edited scores and a seeded draw give exactly the default `generate()`."""
+    looped, generated = sampled_by_seed[seed]
     recorded({"generate": generated})
     assert looped == generated
     assert_varied(looped)
 
 
 @pytest.mark.claim("G6")
-def test_sampling_loop_differs_under_another_seed(sampled_with_card_settings):
+def test_sampling_loop_differs_under_another_seed(sampled_by_seed):
     """G6: the equality comes from the shared seed — a loop seeded differently from generate draws differently."""
-    looped_seed_0 = sampled_with_card_settings[0][0]
-    assert all(looped_seed_0 != generated for seed, (_, generated) in sampled_with_card_settings.items() if seed != 0)
+    looped_seed_0, (_, generated_seed_1) = sampled_by_seed[0][0], sampled_by_seed[1]
+    assert looped_seed_0 != generated_seed_1
 
 
 @pytest.mark.claim("G7")
