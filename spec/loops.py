@@ -16,7 +16,8 @@ def greedy(model, input_ids, max_new_tokens, eos_token_ids=(), use_cache=True):
     for _ in range(max_new_tokens):
         # with a cache only the newest token goes through the model ("caching ... speeds up generation", 001)
         fresh = ids[:, -1:] if cache is not None else ids
-        output = model(fresh, past_key_values=cache, use_cache=use_cache)
+        # only the last position's scores pick the next token: skip the head elsewhere, as generate() does
+        output = model(fresh, past_key_values=cache, use_cache=use_cache, logits_to_keep=1)
         cache = output.past_key_values if use_cache else None
         next_token = output.logits[:, -1, :].argmax(dim=-1, keepdim=True)  # 003: logits[:, -1, :] scores the next token
         ids = torch.cat([ids, next_token], dim=-1)
@@ -51,7 +52,7 @@ def sample(model, input_ids, max_new_tokens, generator, eos_token_ids=(), **scor
     ids, cache = input_ids, None
     for _ in range(max_new_tokens):
         fresh = ids[:, -1:] if cache is not None else ids
-        output = model(fresh, past_key_values=cache, use_cache=True)
+        output = model(fresh, past_key_values=cache, use_cache=True, logits_to_keep=1)
         cache = output.past_key_values
         scores = edit_scores(output.logits[:, -1, :].float(), ids, **score_edits)
         next_token = torch.multinomial(scores.softmax(dim=-1), num_samples=1, generator=generator)
@@ -113,7 +114,7 @@ def classify_text_greedily(classifier, tokenizer, text, max_new_tokens):
     """001's own loop: tokenize the text, classify, decode the class to text, append it to the string, repeat."""
     pieces = []
     for _ in range(max_new_tokens):
-        tokens = tokenizer(text, return_tensors="pt")
+        tokens = tokenizer(text, return_tensors="pt").to(classifier.device)
         top1_index = classifier(**tokens).logits.topk(1, -1).indices
         decoded = tokenizer.decode(top1_index[0])
         pieces.append((top1_index.item(), decoded))
