@@ -7,16 +7,18 @@ memory-bound decoder reads every weight matrix once per new token, so
 bound = measured bandwidth / bytes of weights read per token.
 """
 
+import statistics
 import time
 
 import pytest
 import torch
 
 from spec import loops, model_card
-from spec.conftest import chat_text
 from spec.classification import load_classifier
+from spec.conftest import chat_text
 
 NEW_TOKENS = 32
+PAIRED_ROUNDS = 10  # enough pairs that the ratio's spread stays within a few percent
 CARD = model_card.generation_config()
 SAMPLING = {name: CARD[name] for name in ("temperature", "top_k", "top_p")}
 
@@ -54,6 +56,7 @@ def measure(benchmark, bandwidth, bytes_per_token, new_tokens, run, rounds=3):
     benchmark.extra_info["tokens_per_second"] = round(tokens_per_second, 2)
     benchmark.extra_info["bandwidth_bound_share"] = round(tokens_per_second / (bandwidth / bytes_per_token), 3)
     benchmark.extra_info["bandwidth_GBps"] = round(bandwidth / 1e9, 1)
+    benchmark.extra_info["spread_percent"] = round(100 * benchmark.stats.stats.stddev / benchmark.stats.stats.mean, 1)
 
 
 def greedy_generate(model, ids, n):
@@ -79,6 +82,26 @@ def test_greedy_loop_uncached(benchmark, model, prompt_ids, bandwidth, bytes_per
 def test_classification_loop(benchmark, source, model, settings, prompt_ids, bandwidth, bytes_per_token):
     classifier, _ = load_classifier(source.path, model.config.vocab_size, settings.dtype, settings.device)
     measure(benchmark, bandwidth, bytes_per_token, NEW_TOKENS, lambda: loops.classify_greedily(classifier, prompt_ids, NEW_TOKENS))
+
+
+@pytest.mark.benchmark(group="cached greedy loop against generate(), paired rounds")
+def test_greedy_loop_against_generate_paired(benchmark, model, prompt_ids, bandwidth, bytes_per_token):
+    """Each round times generate() just before the loop, so a shared machine's drift hits both alike."""
+    generate_seconds = []
+
+    def time_generate():
+        start = time.perf_counter()
+        greedy_generate(model, prompt_ids, NEW_TOKENS)
+        generate_seconds.append(time.perf_counter() - start)
+
+    with torch.inference_mode():
+        benchmark.pedantic(lambda: loops.greedy(model, prompt_ids, NEW_TOKENS), setup=time_generate,
+                           rounds=PAIRED_ROUNDS, iterations=1, warmup_rounds=1)
+    ratios = [generate / loop for generate, loop in zip(generate_seconds[1:], benchmark.stats.stats.data)]
+    benchmark.extra_info["loop_speed_over_generate_median"] = round(statistics.median(ratios), 3)
+    benchmark.extra_info["ratio_spread_percent"] = round(100 * statistics.stdev(ratios) / statistics.mean(ratios), 1)
+    benchmark.extra_info["tokens_per_second"] = round(NEW_TOKENS / benchmark.stats.stats.min, 2)
+    benchmark.extra_info["bandwidth_bound_share"] = round(NEW_TOKENS / benchmark.stats.stats.min / (bandwidth / bytes_per_token), 3)
 
 
 @pytest.mark.benchmark(group="sampling, 32 new tokens")
