@@ -78,7 +78,7 @@ def test_padded_batch_is_classified_by_the_last_non_pad_token(classifier_with_pa
     last_real = (batch["attention_mask"] * torch.arange(batch["input_ids"].shape[1], device=settings.device)).argmax(-1)
     with torch.inference_mode():
         classified = classifier_with_pad(**batch).logits
-        causal = model(**batch).logits[torch.arange(2), last_real]
+        causal = model(**batch).logits[torch.arange(2, device=settings.device), last_real]
     torch.testing.assert_close(classified, causal, rtol=0, atol=kernel_atol(settings.dtype))
     assert torch.equal(classified.argmax(-1), causal.argmax(-1))
 
