@@ -15,6 +15,10 @@ or batch size, one row instead of N — which BLAS kernels block and sum in a di
 # the stand-in on CPU: up to 0.31 on logits of magnitude ≤ 8 (a sequence of 8 tokens against the
 # same 8 inside 16) — about ten bf16 steps at that magnitude. 0.5 bounds it; a wrong position or
 # a leaked later token still moves logits by several units.
+# On CUDA the same bounds apply: cuBLAS and SDPA also accumulate bfloat16 products in float32 and
+# round each layer's output to 8 bits, and pick kernels (split-K, flash or memory-efficient
+# attention) by shape — the same reordering, compounded through the same 28 layers. Not yet
+# measured on a GPU; a GPU run that exceeds a bound fails naming the largest difference.
 KERNEL_ATOL = {"float32": 1e-4, "bfloat16": 0.5}
 
 
