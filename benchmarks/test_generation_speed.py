@@ -52,6 +52,11 @@ def bandwidth(settings):
 def measure(benchmark, bandwidth, bytes_per_token, new_tokens, run, rounds=3):
     with torch.inference_mode():
         benchmark.pedantic(run, rounds=rounds, iterations=1, warmup_rounds=1)
+    record_speed(benchmark, bandwidth, bytes_per_token, new_tokens)
+
+
+def record_speed(benchmark, bandwidth, bytes_per_token, new_tokens):
+    """Tokens per second of the fastest round, its share of the bandwidth bound, and the rounds' spread."""
     tokens_per_second = new_tokens / benchmark.stats.stats.min
     benchmark.extra_info["tokens_per_second"] = round(tokens_per_second, 2)
     benchmark.extra_info["bandwidth_bound_share"] = round(tokens_per_second / (bandwidth / bytes_per_token), 3)
@@ -100,8 +105,7 @@ def test_greedy_loop_against_generate_paired(benchmark, model, prompt_ids, bandw
     ratios = [generate / loop for generate, loop in zip(generate_seconds[1:], benchmark.stats.stats.data)]
     benchmark.extra_info["loop_speed_over_generate_median"] = round(statistics.median(ratios), 3)
     benchmark.extra_info["ratio_spread_percent"] = round(100 * statistics.stdev(ratios) / statistics.mean(ratios), 1)
-    benchmark.extra_info["tokens_per_second"] = round(NEW_TOKENS / benchmark.stats.stats.min, 2)
-    benchmark.extra_info["bandwidth_bound_share"] = round(NEW_TOKENS / benchmark.stats.stats.min / (bandwidth / bytes_per_token), 3)
+    record_speed(benchmark, bandwidth, bytes_per_token, NEW_TOKENS)
 
 
 @pytest.mark.benchmark(group="sampling, 32 new tokens")
