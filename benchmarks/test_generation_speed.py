@@ -13,9 +13,10 @@ import time
 import pytest
 import torch
 
-from spec import loops, model_card
-from spec.classification import load_classifier
-from spec.conftest import chat_text
+from genspec import loops
+from genspec.classification import load_classifier
+from genspec.embedded import model_card
+from genspec.run.loading import chat_text
 
 NEW_TOKENS = 32
 PAIRED_ROUNDS = 10  # enough pairs that the ratio's spread stays within a few percent
@@ -102,7 +103,7 @@ def test_greedy_loop_against_generate_paired(benchmark, model, prompt_ids, bandw
     with torch.inference_mode():
         benchmark.pedantic(lambda: loops.greedy(model, prompt_ids, NEW_TOKENS), setup=time_generate,
                            rounds=PAIRED_ROUNDS, iterations=1, warmup_rounds=1)
-    ratios = [generate / loop for generate, loop in zip(generate_seconds[1:], benchmark.stats.stats.data)]
+    ratios = [generate / loop for generate, loop in zip(generate_seconds[1:], benchmark.stats.stats.data, strict=True)]
     benchmark.extra_info["loop_speed_over_generate_median"] = round(statistics.median(ratios), 3)
     benchmark.extra_info["ratio_spread_percent"] = round(100 * statistics.stdev(ratios) / statistics.mean(ratios), 1)
     record_speed(benchmark, bandwidth, bytes_per_token, NEW_TOKENS)
@@ -118,7 +119,7 @@ def test_generate_sampling(benchmark, model, prompt_ids, bandwidth, bytes_per_to
 
 @pytest.mark.benchmark(group="sampling, 32 new tokens")
 def test_sampling_loop(benchmark, model, prompt_ids, bandwidth, bytes_per_token):
-    run = lambda: loops.sample(model, prompt_ids, NEW_TOKENS, torch.Generator().manual_seed(0), **SAMPLING)  # noqa: E731
+    run = lambda: loops.sample(model, prompt_ids, NEW_TOKENS, torch.Generator().manual_seed(0), **SAMPLING)
     measure(benchmark, bandwidth, bytes_per_token, NEW_TOKENS, run)
 
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 import pytest
 import torch
 
-from spec.classification import load_classifier
-from spec.embedded import checkpoint
+from genspec.classification import load_classifier
+from genspec.embedded import checkpoint
+from genspec.run.loading import encode
 
 # A one-layer, 64-wide member of the family (same tokenizer, same 151,936 rows) for tests of
 # loading behaviour that do not need the full-size weights.
@@ -23,17 +24,6 @@ class ForwardPass:
     tokens: dict  # the tokenizer's BatchEncoding: input_ids, attention_mask
     last_hidden_state: torch.Tensor  # base_model(**tokens).last_hidden_state
     logits: torch.Tensor  # model(**tokens).logits
-
-
-def chat_text(tokenizer, user: str) -> str:
-    """The articles' chat formatting: one user message, generation prompt, thinking disabled."""
-    message = [{"role": "user", "content": user}]
-    return tokenizer.apply_chat_template(message, tokenize=False, add_generation_prompt=True, enable_thinking=False)
-
-
-def encode(tokenizer, user: str, as_chat: bool, device: str):
-    text = chat_text(tokenizer, user) if as_chat else user
-    return tokenizer(text, return_tensors="pt").to(device)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,5 @@
 """A: a causal LM is a base model (Qwen3Model) plus a task head (lm_head) (000, 003, 001)."""
 
-from pathlib import Path
 
 import pytest
 import torch
@@ -9,7 +8,9 @@ from packaging.version import Version
 from safetensors import safe_open
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 
-PRINTED = Path(__file__).resolve().parent.parent / "fixtures" / "printed"
+from genspec import FIXTURES
+
+PRINTED = FIXTURES / "printed"
 # The articles print the tree twice, differing only in the act_fn line (see X1).
 PRINTED_TREES = {path.stem.removeprefix("model-tree-"): path.read_text(encoding="utf-8") for path in PRINTED.glob("model-tree-*.txt")}
 TRANSFORMERS_5 = Version(transformers.__version__) >= Version("5")

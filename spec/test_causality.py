@@ -2,10 +2,12 @@
 
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from spec import observations
-from spec.tolerances import kernel_atol
+from genspec.reports import observations
+from genspec.run.tolerances import kernel_atol
 
 ORDINARY_IDS = st.integers(min_value=0, max_value=151642)  # the BPE tokens, no added tokens
 # A fixed budget: each example is two forward passes of the full-size model.

@@ -8,11 +8,13 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from spec import loops, observations
-from spec.classification import check_score_is_lm_head, load_classifier, stored_lm_head
-from spec.conftest import PROMPTS, chat_text
-from spec.embedded import checkpoint
-from spec.tolerances import kernel_atol
+from genspec import loops
+from genspec.classification import check_score_is_lm_head, load_classifier, stored_lm_head
+from genspec.embedded import checkpoint
+from genspec.reports import observations
+from genspec.run.loading import chat_text
+from genspec.run.tolerances import kernel_atol
+from spec.conftest import PROMPTS
 
 C3_STEPS = 8
 STRING_LOOP_STEPS = 8

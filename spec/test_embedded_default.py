@@ -9,17 +9,17 @@ import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
+from genspec import REPOSITORY
+from genspec.embedded import checkpoint
 from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, TINY
-from spec.embedded import checkpoint
 
 # Enough distinct tokens that a loop broken by one position or one cache update cannot agree
 # with generate() by accident (issue #2: at least 10 in 32 greedy steps).
 MIN_DISTINCT_TOKENS = 10
-REPO = Path(__file__).resolve().parent.parent
+REPO = REPOSITORY
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def _build_in_subprocess(cache_root, seed, kill_before_publishing=False):
     code = textwrap.dedent(f"""
         import os, signal, sys
         from pathlib import Path
-        from spec.embedded import checkpoint
+        from genspec.embedded import checkpoint
         checkpoint.PROFILES["tiny"] = {TINY!r}
         checkpoint._built_tokenizer = lambda: Path({str(tokenizer)!r})
         if {kill_before_publishing!r}:

@@ -3,7 +3,6 @@
 import pytest
 
 
-
 @pytest.mark.claim("E1")
 def test_model_of_a_string_raises_type_error(model, articles):
     """E1 (000 Tokenisation): `model("Hi")` raises TypeError: embedding() indices must be a Tensor, not str."""

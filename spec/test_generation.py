@@ -2,7 +2,9 @@
 
 import pytest
 import torch
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from transformers import pipeline
 from transformers.generation import (
     LogitsProcessorList,
@@ -12,9 +14,11 @@ from transformers.generation import (
     TopPLogitsWarper,
 )
 
-from spec import loops, model_card, observations
+from genspec import loops
+from genspec.embedded import model_card
+from genspec.reports import observations
+from genspec.run.tolerances import kernel_atol
 from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS
-from spec.tolerances import kernel_atol
 
 PROMPT = "how-are-you-chat"
 SHORT = 6  # new tokens for the comparisons that need several generate() runs
@@ -228,7 +232,8 @@ def test_top_branch_at_each_step_is_the_greedy_path(model, prompt_ids, greedy_co
 @pytest.mark.token_equality_across_kernels
 def test_left_padded_batch_generates_row_by_row(model, tokenizer, settings, greedy_continuations):
     """G10 (003, batch dimension): batched generation with left padding gives each prompt what it gives alone."""
-    from spec.conftest import PROMPTS, chat_text
+    from genspec.run.loading import chat_text
+    from spec.conftest import PROMPTS
 
     texts = [chat_text(tokenizer, PROMPTS[name][0]) for name in CHAT_PROMPTS]
     batch = tokenizer(texts, return_tensors="pt", padding=True, padding_side="left").to(settings.device)
@@ -244,7 +249,7 @@ def test_left_padded_batch_generates_row_by_row(model, tokenizer, settings, gree
 @pytest.mark.claim("G11")
 def test_pipeline_is_preprocess_forward_postprocess(model, tokenizer, greedy_continuations, recorded):
     """G11 (002, 003 further reading): TextGenerationPipeline does the same preprocess → generate → decode as the hand-written code."""
-    from spec.conftest import chat_text
+    from genspec.run.loading import chat_text
 
     generator = pipeline("text-generation", model=model, tokenizer=tokenizer)
     [answer] = generator(chat_text(tokenizer, "how are you?"), max_new_tokens=SHORT, do_sample=False, return_full_text=False)

@@ -8,9 +8,9 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, Qwen2Config
 
-from spec import loops
-from spec.classification import check_score_is_lm_head, load_classifier
-from spec.loading import load_pretrained
+from genspec import loops
+from genspec.classification import check_score_is_lm_head, load_classifier
+from genspec.run.loading import load_pretrained
 
 VOCAB = 1000
 STEPS = 12

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from spec.conftest import chat_text
-from spec.printed import cases
+from genspec.run.loading import chat_text
+from genspec.run.printed import cases
 
 
 @pytest.mark.claim("P1", "P2")

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from spec import observations
+from genspec.reports import observations
+from genspec.run.tolerances import kernel_atol
 from spec.conftest import PROMPTS
-from spec.tolerances import kernel_atol
 
 # Token counts the articles print: "Hi" (000), "how are you?" as chat (003), "Why are you running?" as chat (000).
 PRINTED_LENGTHS = {"hi": 1, "how-are-you-chat": 16, "why-are-you-running-chat": 17}

@@ -5,8 +5,8 @@ import json
 import pytest
 import torch
 
-from spec import observations
-from spec.snapshots import ObservationExtension, readable_json
+from genspec.reports import observations
+from genspec.reports.snapshots import ObservationExtension, readable_json
 
 ATOL, RTOL = 1e-4, 1e-5
 

@@ -8,11 +8,13 @@ snapshot and the claim is skipped with the line that says how to get the real we
 import pytest
 import torch
 
-from spec import loops, model_card, observations
-from spec.conftest import chat_text, encode
-from spec.model_source import HOW_TO_GET_REAL_WEIGHTS, REAL_MODEL
-from spec.printed import articles
-from spec.tolerances import ARTICLE_BF16
+from genspec import loops
+from genspec.embedded import model_card
+from genspec.reports import observations
+from genspec.run.loading import chat_text, encode
+from genspec.run.model_source import HOW_TO_GET_REAL_WEIGHTS, REAL_MODEL
+from genspec.run.printed import articles
+from genspec.run.tolerances import ARTICLE_BF16
 
 VALUES = articles()["values"]
 CARD = model_card.generation_config()
@@ -131,7 +133,7 @@ def test_printed_rows_match(forward_of, row, recorded, judge_against_the_article
     recorded({"row": observations.scores(observed)})
     judge_against_the_articles()
     edges = observed[:3].tolist() + observed[-3:].tolist()
-    assert all(close_to_printed(o, p) for o, p in zip(edges, row["first"] + row["last"])), (edges, row["first"] + row["last"])
+    assert all(close_to_printed(o, p) for o, p in zip(edges, row["first"] + row["last"], strict=True)), (edges, row["first"] + row["last"])
 
 
 @pytest.mark.claim("V7")

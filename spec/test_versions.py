@@ -6,7 +6,7 @@ import transformers
 from packaging.version import Version
 from transformers import AutoModelForCausalLM, BatchEncoding
 
-from spec.conftest import chat_text
+from genspec.run.loading import chat_text
 
 TRANSFORMERS = Version(transformers.__version__)
 

@@ -94,7 +94,7 @@ def top_k_tree(model, input_ids, k, depth):
     ids, steps = input_ids, []
     for _ in range(depth):
         scores, tokens = model(ids).logits[0, -1].topk(k)
-        steps.append(list(zip(tokens.tolist(), scores.tolist())))
+        steps.append(list(zip(tokens.tolist(), scores.tolist(), strict=True)))
         ids = torch.cat([ids, tokens[:1][None]], dim=-1)
     return steps
 

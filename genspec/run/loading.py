@@ -48,3 +48,14 @@ def transformers_messages():
         yield messages
     finally:
         logger.removeHandler(handler)
+
+
+def chat_text(tokenizer, user: str) -> str:
+    """The articles' chat formatting: one user message, generation prompt, thinking disabled."""
+    message = [{"role": "user", "content": user}]
+    return tokenizer.apply_chat_template(message, tokenize=False, add_generation_prompt=True, enable_thinking=False)
+
+
+def encode(tokenizer, user: str, as_chat: bool, device: str):
+    text = chat_text(tokenizer, user) if as_chat else user
+    return tokenizer(text, return_tensors="pt").to(device)

@@ -14,7 +14,7 @@ from tokenizers import AddedToken, normalizers
 from transformers import PreTrainedTokenizerFast
 from transformers.convert_slow_tokenizer import TikTokenConverter
 
-from spec import model_card
+from genspec.embedded import model_card
 
 # Qwen2/Qwen3 pre-tokenizer split: unlike GPT-4's pattern it takes digits one at a time (\p{N}).
 QWEN2_SPLIT_PATTERN = (

@@ -17,19 +17,12 @@ import tokenizers
 import torch
 import transformers
 
-from spec import claims, options
+from genspec import SPEC
+from genspec.run import claims, options
 
-OPTION = "claims_report"
-SPEC = Path(__file__).resolve().parent
+
 CLAIM_MARKER = re.compile(r"mark\.claim\(([^)]*)\)")
 STATUS_ORDER = ("failed", "refuted", "proven", "skipped", "not run", "not covered")
-
-
-def pytest_addoption(parser):
-    parser.getgroup("genspec").addoption(
-        "--claims-report", dest=OPTION, metavar="PATH", default=None,
-        help="write the proof report as JSON to PATH and as Markdown beside it (PATH with .md)",
-    )
 
 
 class ProofReport:
@@ -95,7 +88,7 @@ class ProofReport:
             terminalreporter.write_line(line, **{colours.get(row["status"], "white"): True})
         counts = {status: sum(row["status"] == status for row in rows) for status in STATUS_ORDER}
         write(", ".join(f"{count} {status}" for status, count in counts.items() if count))
-        path = self.config.getoption(OPTION)
+        path = self.config.getoption(options.CLAIMS_REPORT)
         if path:
             json_path, markdown_path = write_reports(Path(path), environment, rows, self.tests)
             write(f"claims report: {json_path} and {markdown_path}")

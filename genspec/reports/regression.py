@@ -1,6 +1,6 @@
 """Compare two claims reports (before and after a model or library update) and write Markdown.
 
-    python -m spec.regression BEFORE.json AFTER.json [-o REPORT.md] [--fail-on-drift]
+    genspec-regression BEFORE.json AFTER.json [-o REPORT.md] [--fail-on-drift]
 
 The report lists claims whose status changed, observations that drifted (largest absolute and
 relative deltas, top-1 flips, changed ids and texts) and how the environments differ. Exit status:
@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from spec import observations
-from spec.tolerances import snapshot_tolerance
+from genspec.reports import observations
+from genspec.run.tolerances import snapshot_tolerance
 
 # Lower is better; a claim regressed when its rank grows.
 RANK = {"proven": 0, "refuted": 1, "skipped": 1, "not run": 1, "not covered": 2, "failed": 3}
@@ -85,7 +85,7 @@ def _cell(text: str) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m spec.regression", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="genspec-regression", description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path)
     parser.add_argument("-o", "--output", type=Path, help="write the Markdown here (default: print it)")

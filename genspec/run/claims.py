@@ -3,11 +3,12 @@
 import json
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import pytest
 
-CATALOGUE = Path(__file__).resolve().parent.parent / "fixtures" / "claims.json"
+from genspec import FIXTURES
+
+CATALOGUE = FIXTURES / "claims.json"
 MARKER = "claim"
 
 

@@ -20,14 +20,13 @@ import torch
 from filelock import FileLock
 from safetensors.torch import save_file
 
-from spec import model_card
-from spec.embedded.tokenizer import build_tokenizer
-from spec.embedded.weights import parameter_shapes, stand_in_tensor
+from genspec.embedded import model_card
+from genspec.embedded.tokenizer import build_tokenizer
+from genspec.embedded.weights import parameter_shapes, stand_in_tensor
 
 # Bump when weights.py or the tokenizer rebuild changes what a build writes: a new recipe
 # gets a new directory instead of silently reusing old weights.
 RECIPE = 1
-DEFAULT_SEED = 0
 MANIFEST = "stand-in.json"
 WEIGHTS = "model.safetensors"
 ORDINARY_TOKENS = 151643  # the BPE ranks; ids above are added tokens and padding rows
@@ -49,14 +48,6 @@ class StandIn:
     @property
     def identity(self) -> str:
         return f"{self.profile}-seed{self.seed}-{self.weights_sha256[:12]}"
-
-
-def default_cache_root() -> Path:
-    configured = os.environ.get("GENSPEC_CACHE")
-    if configured:
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(xdg) / "genspec"
 
 
 def ensure_stand_in(profile: str, seed: int, cache_root: Path) -> StandIn:

@@ -1,9 +1,10 @@
 """Qwen3-0.6B model-card facts, kept as data under fixtures/model-card."""
 
 import json
-from pathlib import Path
 
-MODEL_CARD_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "model-card"
+from genspec import FIXTURES
+
+MODEL_CARD_DIR = FIXTURES / "model-card"
 
 
 def read_json(name: str):

@@ -10,11 +10,13 @@ import json
 import re
 from pathlib import Path
 
+from genspec import FIXTURES
+
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from spec import observations
+from genspec.reports import observations
 
-SNAPSHOT_ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "snapshots"
+SNAPSHOT_ROOT = FIXTURES / "snapshots"
 CORRUPT = "genspec-corrupt-snapshot"
 
 

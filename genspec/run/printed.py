@@ -2,11 +2,12 @@
 
 import json
 from functools import cache
-from pathlib import Path
 
 import pytest
 
-ARTICLES = Path(__file__).resolve().parent.parent / "fixtures" / "articles.json"
+from genspec import FIXTURES
+
+ARTICLES = FIXTURES / "articles.json"
 
 
 @cache

@@ -10,7 +10,7 @@ from packaging.version import Version
 from safetensors import safe_open
 from transformers import AutoModelForSequenceClassification
 
-from spec.loading import TRANSFORMERS, load_pretrained
+from genspec.run.loading import TRANSFORMERS, load_pretrained
 
 # 001: `key_mapping = {"lm_head.weight": "score.weight"}`
 LM_HEAD_AS_SCORE = {"lm_head.weight": "score.weight"}
@@ -27,7 +27,7 @@ def stored_lm_head(path) -> torch.Tensor | None:
     """`lm_head.weight` as the checkpoint stores it (None if it stores none, as a tied save does)."""
     for file in sorted(path.glob("*.safetensors")):
         with safe_open(str(file), framework="pt") as handle:
-            if "lm_head.weight" in handle.keys():
+            if "lm_head.weight" in set(handle.keys()):
                 return handle.get_tensor("lm_head.weight")
     return None
 
@@ -45,7 +45,7 @@ def head_replaced_by_tying(path) -> bool:
     for file in sorted(path.glob("*.safetensors")):
         with safe_open(str(file), framework="pt") as handle:
             for name in ("lm_head.weight", "model.embed_tokens.weight"):
-                if name in handle.keys():
+                if name in set(handle.keys()):
                     rows[name] = handle.get_slice(name)[:64]  # a few rows tell equal from different
     return len(rows) == 2 and not torch.equal(*rows.values())
 

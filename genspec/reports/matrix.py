@@ -1,6 +1,6 @@
 """Combine claims reports from several transformers versions into one Markdown matrix.
 
-    python -m spec.matrix reports/*.json -o reports/matrix.md
+    genspec-matrix reports/*.json -o reports/matrix.md
 
 Rows are claims, columns versions; below, what each version actually does for the
 version-dependent claims (X1-X3, A7), read from the observations the tests recorded.
@@ -26,7 +26,7 @@ BEHAVIOUR = [
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m spec.matrix", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="genspec-matrix", description=__doc__.splitlines()[0])
     parser.add_argument("reports", nargs="+", type=Path)
     parser.add_argument("-o", "--output", type=Path)
     arguments = parser.parse_args(argv)

@@ -15,7 +15,7 @@ from huggingface_hub import snapshot_download
 from huggingface_hub.errors import LocalEntryNotFoundError
 from safetensors import SafetensorError, safe_open
 
-from spec.embedded.checkpoint import PROFILES, ensure_stand_in
+from genspec.embedded.checkpoint import PROFILES, ensure_stand_in
 
 REAL_MODEL = "Qwen/Qwen3-0.6B"
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")

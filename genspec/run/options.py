@@ -1,4 +1,8 @@
-"""The run's settings, each resolved in one place: command line > environment > ini > default."""
+"""The run's settings, each resolved in one place: command line > environment > ini > default.
+
+Light on purpose: the early pytest plugin (genspec.plugin) imports this module in every pytest
+run of the environment, before any test module, so it imports neither torch nor transformers.
+"""
 
 import os
 from dataclasses import dataclass
@@ -6,40 +10,49 @@ from pathlib import Path
 
 import pytest
 
-from spec.embedded.checkpoint import DEFAULT_SEED, default_cache_root
-from spec.model_source import ModelSource
-
 MODEL = "model"
 DTYPE = "dtype"
 DEVICE = "device"
 SEED = "stand_in_seed"
 CACHE = "stand_in_cache"
 SNAPSHOTS = "snapshots"
+DEFAULT_SEED = 0
 
 # option name -> (environment variable, default, help)
 SETTINGS = {
     MODEL: ("GENSPEC_MODEL", "embedded",
-            "embedded (default, full-size Qwen3-0.6B stand-in), embedded-small (2 layers, for quick "
-            "iteration), a hub id read from the local HF cache such as Qwen/Qwen3-0.6B, or a checkpoint directory"),
+            ("embedded (default, full-size Qwen3-0.6B stand-in), embedded-small (2 layers, for quick "
+             "iteration), a hub id read from the local HF cache such as Qwen/Qwen3-0.6B, or a checkpoint directory")),
     DTYPE: ("GENSPEC_DTYPE", "float32", "float32 (default) or bfloat16, the dtype the articles ran in"),
     DEVICE: ("GENSPEC_DEVICE", "cpu", "cpu (default) or cuda"),
     SEED: ("GENSPEC_STAND_IN_SEED", str(DEFAULT_SEED), "seed of the embedded stand-in's weights"),
     CACHE: ("GENSPEC_CACHE", None, "where stand-ins are built (default: $XDG_CACHE_HOME/genspec)"),
     SNAPSHOTS: ("GENSPEC_SNAPSHOTS", "compare",
-                "compare (default): check observations against the recorded snapshots; report: only record them "
-                "in the claims report (for runs across library versions, compared with the regression report instead)"),
+                ("compare (default): check observations against the recorded snapshots; report: only record them "
+                 "in the claims report (for runs across library versions, compared with the regression report instead)")),
 }
 DTYPES = ("float32", "bfloat16")
 DEVICES = ("cpu", "cuda")
 SNAPSHOT_MODES = ("compare", "report")
+CLAIMS_REPORT = "claims_report"
 
 
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("genspec", "which model the claims are proven on")
     for name, (env, default, help_text) in SETTINGS.items():
-        flag = "--" + name.replace("_", "-")
-        group.addoption(flag, dest=name, default=None, help=f"{help_text} [env {env}]")
+        group.addoption(flag(name), dest=name, default=None, help=f"{help_text} [env {env}]")
         parser.addini(name, help=help_text, default=default)
+    group.addoption(
+        flag(CLAIMS_REPORT), dest=CLAIMS_REPORT, metavar="PATH", default=None,
+        help="write the proof report as JSON to PATH and as Markdown beside it (PATH with .md)",
+    )
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+VALUE_FLAGS = tuple(flag(name) for name in (*SETTINGS, CLAIMS_REPORT))
 
 
 @dataclass(frozen=True)
@@ -52,9 +65,14 @@ class Settings:
     snapshots: str
 
 
-# Where the resolved settings and model source live for the session (conftest and plugins read them).
+# Where the resolved settings and model source live for the session (the suite and the report read them).
 SETTINGS_KEY = pytest.StashKey[Settings]()
-SOURCE_KEY = pytest.StashKey[ModelSource]()
+SOURCE_KEY = pytest.StashKey["ModelSource"]()
+
+
+def default_cache_root() -> Path:
+    xdg = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(xdg) / "genspec"
 
 
 def resolve(config: pytest.Config) -> Settings:

@@ -1,0 +1,143 @@
+"""The proof's pytest wiring: the model the options choose, the markers, and the session fixtures.
+
+Switched on by the checkout's root conftest.py; the options themselves come from genspec.plugin.
+"""
+
+from typing import NamedTuple
+
+import pytest
+import tokenizers
+import torch
+import transformers
+
+from genspec.classification import head_replaced_by_tying
+from genspec.reports.snapshots import ObservationExtension, identity_directory
+from genspec.run import claims, model_source, options, printed
+from genspec.run.loading import load_causal_lm, load_tokenizer, transformers_messages
+from genspec.run.tolerances import snapshot_tolerance
+
+pytest_plugins = ["genspec.reports.proof_report"]
+
+SOURCE_KEY, SETTINGS_KEY = options.SOURCE_KEY, options.SETTINGS_KEY
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "claim(*ids): the catalogue claims this test proves")
+    config.addinivalue_line("markers", "article_sizes: asserts the sizes the articles print for Qwen3-0.6B")
+    config.addinivalue_line("markers", "token_equality_across_kernels: compares tokens chosen from differently shaped computations")
+    config.addinivalue_line("markers", "classifier_against_causal_lm: compares 001's classifier with the causal LM")
+    if config.option.help:
+        return
+    settings = options.resolve(config)
+    try:
+        source = model_source.resolve(settings.model, settings.seed, settings.cache_root)
+    except model_source.ModelSourceError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[SETTINGS_KEY] = settings
+    config.stash[SOURCE_KEY] = source
+
+
+def pytest_report_header(config):
+    settings, source = config.stash[SETTINGS_KEY], config.stash[SOURCE_KEY]
+    lines = [
+        f"genspec model: {source.requested} -> {source.identity} ({source.path})",
+        (f"genspec dtype: {settings.dtype}, device: {settings.device}; torch {torch.__version__}, "
+         f"transformers {transformers.__version__}, tokenizers {tokenizers.__version__}"),
+    ]
+    if source.unavailable:
+        lines.append(f"genspec: {source.unavailable}; structural and tokenizer claims run on the stand-in")
+    snapshots = identity_directory(source.identity, settings.dtype)
+    if settings.snapshots == "report":
+        lines.append("genspec snapshots: observations go to the claims report only (--snapshots report)")
+    elif snapshots.exists() or config.option.update_snapshots:
+        lines.append(f"genspec snapshots: {snapshots.relative_to(snapshots.parents[3])}")
+    else:
+        lines.append(f"genspec snapshots: none recorded for {source.identity} in {settings.dtype}; "
+                     "observations are reported, not compared (--snapshot-update records them)")
+    return lines
+
+
+# Measured: in bfloat16 the stand-in's cached and uncached (and batched, and classifier) passes
+# pick different tokens from step 6 on (how-are-you chat: 120552 vs 100651).
+BF16_STAND_IN_FLIPS = (
+    "refuted on the stand-in in bfloat16: differently shaped passes round differently (transformers#25420), "
+    "and the stand-in's flat scores have top-2 margins below bf16 resolution, so the argmax flips within "
+    "a few steps; the scores still agree within the bf16 kernel tolerance (test_cached_and_uncached_scores_agree)"
+)
+
+
+TIED_HEAD_4X = (
+    f"refuted on transformers {transformers.__version__}: config.tie_word_embeddings makes 4.x tie lm_head to "
+    "embed_tokens although the checkpoint stores a different lm_head.weight (A7), so the causal LM scores with the "
+    "embedding while 001's classifier scores with the stored lm_head.weight; transformers 5 keeps them apart"
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    source, settings = config.stash[SOURCE_KEY], config.stash[SETTINGS_KEY]
+    tied_head = head_replaced_by_tying(source.path)
+    small = source.is_stand_in and source.identity.startswith("embedded-small")
+    for item in items:
+        claims.claims_of(item)  # an unknown claim id stops the run here
+        if source.is_stand_in and settings.dtype == "bfloat16" and item.get_closest_marker("token_equality_across_kernels"):
+            item.add_marker(pytest.mark.xfail(strict=True, reason=BF16_STAND_IN_FLIPS))
+        if tied_head and item.get_closest_marker("classifier_against_causal_lm"):
+            item.add_marker(pytest.mark.xfail(strict=True, reason=TIED_HEAD_4X))
+        if small and item.get_closest_marker("article_sizes"):
+            item.add_marker(pytest.mark.skip(
+                reason="embedded-small has 2 layers: the article's Qwen3-0.6B sizes need the full-size default"
+            ))
+
+
+@pytest.fixture(scope="session")
+def settings(pytestconfig) -> options.Settings:
+    return pytestconfig.stash[SETTINGS_KEY]
+
+
+@pytest.fixture(scope="session")
+def source(pytestconfig) -> model_source.ModelSource:
+    return pytestconfig.stash[SOURCE_KEY]
+
+
+@pytest.fixture(scope="session")
+def articles() -> dict:
+    """What the articles print, as data (fixtures/articles.json)."""
+    return printed.articles()
+
+
+@pytest.fixture(scope="session")
+def tokenizer(source):
+    return load_tokenizer(source.path)
+
+
+class LoadedModel(NamedTuple):
+    model: torch.nn.Module
+    log: list[str]  # what transformers logged while loading
+
+
+@pytest.fixture(scope="session")
+def loaded_model(source, settings) -> LoadedModel:
+    """The causal LM, loaded once per session as the articles load it."""
+    with transformers_messages() as log:
+        model = load_causal_lm(source.path, settings.dtype, settings.device)
+    return LoadedModel(model, log)
+
+
+@pytest.fixture(scope="session")
+def model(loaded_model):
+    return loaded_model.model
+
+
+@pytest.fixture
+def recorded(snapshot, request, source, settings):
+    """`recorded(observation)`: keep what the test observed, and compare it with this model's snapshot."""
+    directory = identity_directory(source.identity, settings.dtype)
+    extension = ObservationExtension.for_run(directory, *snapshot_tolerance(settings.dtype, settings.device))
+    comparing = settings.snapshots == "compare" and (directory.exists() or request.config.option.update_snapshots)
+
+    def record(observation):
+        request.node.user_properties.append(("observation", observation))
+        if comparing:
+            assert snapshot.use_extension(extension) == observation
+
+    return record
