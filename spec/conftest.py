@@ -1,6 +1,7 @@
 """Shared, session-scoped forward passes: each prompt goes through the model once per run."""
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -49,13 +50,50 @@ CHAT_PROMPTS = ("how-are-you-chat", "why-are-you-running-chat")
 
 
 @pytest.fixture(scope="session")
-def greedy_results(model, forward_passes) -> dict[str, torch.Tensor]:
-    """`model.generate(**tokens, do_sample=False, max_new_tokens=32)` on each chat prompt: prompt + new ids."""
+def greedy_runs(model, forward_passes) -> dict:
+    """`model.generate(**tokens, do_sample=False, max_new_tokens=32)` on each chat prompt, with the scores of each step."""
     with torch.inference_mode():
         return {
-            name: model.generate(**forward_passes[name].tokens, do_sample=False, max_new_tokens=GREEDY_STEPS)
+            name: model.generate(**forward_passes[name].tokens, do_sample=False, max_new_tokens=GREEDY_STEPS,
+                                 output_logits=True, return_dict_in_generate=True)
             for name in CHAT_PROMPTS
         }
+
+
+@pytest.fixture(scope="session")
+def greedy_results(greedy_runs) -> dict[str, torch.Tensor]:
+    """Prompt + new ids of `greedy_runs`, as `generate()` returns them by default."""
+    return {name: run.sequences for name, run in greedy_runs.items()}
+
+
+@pytest.fixture(scope="session")
+def greedy_step_scores(greedy_runs) -> dict[str, torch.Tensor]:
+    """The raw scores generate() chose each new token from: one row per step."""
+    return {name: torch.cat(run.logits) for name, run in greedy_runs.items()}
+
+
+def last_position_scores(model, prompt_ids: torch.Tensor, new_tokens) -> Callable[[int], torch.Tensor]:
+    """Step k's scores as an uncached pass computes them: one forward over the prompt and the first k new tokens."""
+    def at(step: int) -> torch.Tensor:
+        prefix = torch.cat([prompt_ids, torch.tensor([list(new_tokens[:step])], device=prompt_ids.device, dtype=prompt_ids.dtype)], dim=-1)
+        with torch.inference_mode():
+            return model(prefix).logits[0, -1]
+    return at
+
+
+def classifier_scores(classifier, prompt_ids, new_tokens):
+    """Step k's scores as the classification loop computes them: the classifier over the prompt and the first k new tokens."""
+    def at(step):
+        prefix = torch.cat([prompt_ids, torch.tensor([new_tokens[:step]], device=prompt_ids.device, dtype=prompt_ids.dtype)], dim=-1)
+        with torch.inference_mode():
+            return classifier(prefix).logits[0]
+    return at
+
+
+@pytest.fixture
+def evidence(request):
+    """`evidence(text)`: what the test saw that makes its claim hold (a near-tie, steps equal), for the proof report."""
+    return lambda text: request.node.user_properties.append(("evidence", text))
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from genspec.agreement import same_choice
 from genspec.reports import observations
-from genspec.run.tolerances import kernel_atol
+from genspec.run.tolerances import kernel_atol, near_tie_bound
 
 ORDINARY_IDS = st.integers(min_value=0, max_value=151642)  # the BPE tokens, no added tokens
 # A fixed budget: each example is two forward passes of the full-size model.
@@ -28,8 +29,8 @@ def test_later_tokens_do_not_change_dog(dog_logits, settings, recorded):
     short, long = dog_logits["Hi dog"], dog_logits["Hi dog how are you?"]
     # Same value up to the reshaped-product tolerance (2 vs 6 rows, see tolerances.py)...
     torch.testing.assert_close(long, short, rtol=0, atol=kernel_atol(settings.dtype))
-    # ...and the same prediction.
-    assert long.argmax() == short.argmax()
+    # ...and the same prediction, or a near-tie that rounding decides.
+    same_choice(long, short, near_tie_bound(settings.dtype), '"dog" in the long and the short text: ')
 
 
 @pytest.mark.claim("K2")
@@ -54,7 +55,8 @@ def test_continuations_never_change_prefix_logits(model, settings):
             alone = model(torch.tensor([prefix], device=device)).logits
             extended = model(torch.tensor([prefix + continuation], device=device)).logits[:, : len(prefix)]
         torch.testing.assert_close(extended, alone, rtol=0, atol=atol)
-        assert torch.equal(extended.argmax(-1), alone.argmax(-1))
+        for position in range(len(prefix)):
+            same_choice(extended[0, position], alone[0, position], near_tie_bound(settings.dtype), f"position {position}: ")
 
     prefix_scores_are_fixed()
 

@@ -9,12 +9,13 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from genspec import loops
+from genspec.agreement import agree, same_choice
 from genspec.classification import check_score_is_lm_head, load_classifier, stored_lm_head
 from genspec.embedded import checkpoint
 from genspec.reports import observations
 from genspec.run.loading import chat_text
-from genspec.run.tolerances import kernel_atol
-from spec.conftest import PROMPTS
+from genspec.run.tolerances import kernel_atol, near_tie_bound
+from spec.conftest import PROMPTS, classifier_scores
 
 C3_STEPS = 8
 STRING_LOOP_STEPS = 8
@@ -34,7 +35,7 @@ def test_classifier_head_is_the_lm_head(classifier_and_info, model, source):
     classifier, info = classifier_and_info
     assert type(classifier).__name__ == "Qwen3ForSequenceClassification"
     assert classifier.score.out_features == model.config.vocab_size
-    stored = stored_lm_head(source.path).to(classifier.score.weight.dtype)
+    stored = stored_lm_head(source.path).to(classifier.score.weight)  # its dtype and device
     check_score_is_lm_head(classifier, info, stored)
 
 
@@ -60,7 +61,7 @@ def test_single_text_is_classified_by_its_last_token(classifier, forward_passes,
     recorded({"classifier logits": observations.scores(classified)})
     # One pooled row through score vs all rows through lm_head: a reshaped product (tolerances.py).
     torch.testing.assert_close(classified, observed.logits[:, -1], rtol=0, atol=kernel_atol(settings.dtype))
-    assert torch.equal(classified.argmax(-1), observed.logits[:, -1].argmax(-1))
+    same_choice(classified[0], observed.logits[0, -1], near_tie_bound(settings.dtype), "classifier and causal LM: ")
 
 
 @pytest.mark.claim("C2")
@@ -82,31 +83,34 @@ def test_padded_batch_is_classified_by_the_last_non_pad_token(classifier_with_pa
         classified = classifier_with_pad(**batch).logits
         causal = model(**batch).logits[torch.arange(2, device=settings.device), last_real]
     torch.testing.assert_close(classified, causal, rtol=0, atol=kernel_atol(settings.dtype))
-    assert torch.equal(classified.argmax(-1), causal.argmax(-1))
+    for row in range(2):
+        same_choice(classified[row], causal[row], near_tie_bound(settings.dtype), f"row {row}: ")
 
 
 @pytest.mark.claim("C3")
-@pytest.mark.token_equality_across_kernels
 @pytest.mark.classifier_against_causal_lm
-def test_classification_loop_reproduces_greedy_generation(classifier, forward_passes, greedy_continuations, recorded):
-    """C3 (001): the classification model in a greedy for-loop over token ids reproduces greedy generation exactly."""
+def test_classification_loop_reproduces_greedy_generation(classifier, forward_passes, greedy_continuations, greedy_step_scores,
+                                                          settings, recorded, evidence):
+    """C3 (001): the classification model in a greedy for-loop over token ids reproduces greedy generation, up to a near-tie that rounding decides."""
     ids = forward_passes["how-are-you-chat"].tokens["input_ids"]
     with torch.inference_mode():
         looped = loops.classify_greedily(classifier, ids, C3_STEPS)
     new = looped[0, ids.shape[1]:].tolist()
     recorded({"classification loop": new})
-    assert new == greedy_continuations["how-are-you-chat"][:C3_STEPS].tolist()
+    agreement = agree(new, greedy_continuations["how-are-you-chat"][:C3_STEPS].tolist(), classifier_scores(classifier, ids, new),
+                      greedy_step_scores["how-are-you-chat"].__getitem__, near_tie_bound(settings.dtype),
+                      ("classification loop", "greedy generate()"))
+    evidence(agreement.evidence)
     assert len(set(new)) >= C3_STEPS // 2, f"too repetitive to prove anything: {new}"
 
 
+
 @pytest.mark.claim("C4")
-# In bfloat16 the stand-in's first argmax flip comes at step 6: inside how-are-you's 8 compared
-# steps, past why-are-you-running's 5 (its first round-trip break is at step 4).
-@pytest.mark.parametrize("prompt", [pytest.param("how-are-you-chat", marks=pytest.mark.token_equality_across_kernels),
-                                    "why-are-you-running-chat"])
+@pytest.mark.parametrize("prompt", ["how-are-you-chat", "why-are-you-running-chat"])
 @pytest.mark.classifier_against_causal_lm
-def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, tokenizer, greedy_continuations, prompt, recorded):
-    """C4 (001 loop): the loop that re-tokenizes the decoded text reproduces greedy generation exactly up to the first step where decode→encode does not round-trip."""
+def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, tokenizer, greedy_continuations, greedy_step_scores,
+                                                                   settings, prompt, recorded, evidence):
+    """C4 (001 loop): the loop that re-tokenizes the decoded text reproduces greedy generation up to the first step where decode→encode does not round-trip (or a near-tie)."""
     text = chat_text(tokenizer, PROMPTS[prompt][0])
     greedy = greedy_continuations[prompt].tolist()
     breaks = loops.retokenization_breaks(tokenizer, text, greedy)
@@ -116,8 +120,19 @@ def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, t
         pieces = loops.classify_text_greedily(classifier, tokenizer, text, agreeing)
     string_tokens = [token for token, _ in pieces]
     recorded({"retokenization_breaks": breaks, "string loop": [text for _, text in pieces]})
-    assert string_tokens[:agreeing] == greedy[:agreeing], f"round-trip breaks at steps {breaks}"
+    agreement = agree(string_tokens, greedy[:agreeing], string_loop_scores(classifier, tokenizer, text, pieces),
+                      greedy_step_scores[prompt].__getitem__, near_tie_bound(settings.dtype), ("string loop", "greedy generate()"))
+    evidence(agreement.evidence + (f"; decode→encode first breaks at step {breaks[0]}" if breaks else ""))
     if breaks:
         print(f"{prompt}: decode→encode does not round-trip at steps {breaks} "
               f"(first: {tokenizer.decode(greedy[breaks[0]:breaks[0] + 1])!r} after "
               f"{tokenizer.decode(greedy[max(0, breaks[0] - 2):breaks[0]])!r})")
+
+
+def string_loop_scores(classifier, tokenizer, text, pieces):
+    """Step k's scores as the string loop computes them: the classifier over the text with the first k decoded pieces appended."""
+    def at(step):
+        tokens = tokenizer(text + "".join(piece for _, piece in pieces[:step]), return_tensors="pt").to(classifier.device)
+        with torch.inference_mode():
+            return classifier(**tokens).logits[0]
+    return at

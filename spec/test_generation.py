@@ -15,10 +15,11 @@ from transformers.generation import (
 )
 
 from genspec import loops
+from genspec.agreement import agree
 from genspec.embedded import model_card
 from genspec.reports import observations
-from genspec.run.tolerances import kernel_atol
-from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS
+from genspec.run.tolerances import kernel_atol, near_tie_bound
+from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, last_position_scores
 
 PROMPT = "how-are-you-chat"
 SHORT = 6  # new tokens for the comparisons that need several generate() runs
@@ -96,14 +97,15 @@ def test_output_starts_with_the_input(greedy_results, forward_passes, prompt):
 
 
 @pytest.mark.claim("G4")
-@pytest.mark.token_equality_across_kernels
-def test_cache_changes_nothing_but_speed(model, prompt_ids, greedy_results):
-    """G4 (001): the loop without past_key_values gives the same tokens as the cached loop."""
+def test_cache_changes_nothing_but_speed(model, prompt_ids, greedy_results, greedy_step_scores, settings, evidence):
+    """G4 (001): the loop without past_key_values gives the same tokens as the cached loop, up to a near-tie that rounding decides."""
     with torch.inference_mode():
-        uncached = loops.greedy(model, prompt_ids, SHORT, use_cache=False)
-    cached = greedy_results[PROMPT][:, : uncached.shape[1]]  # the cached loop equals generate (G1)
-    assert uncached.tolist() == cached.tolist()
-    assert_varied(new_tokens(uncached, prompt_ids))
+        uncached = new_tokens(loops.greedy(model, prompt_ids, SHORT, use_cache=False), prompt_ids)
+    cached = new_tokens(greedy_results[PROMPT], prompt_ids)[:SHORT]  # the cached loop equals generate (G1)
+    agreement = agree(uncached, cached, last_position_scores(model, prompt_ids, uncached), greedy_step_scores[PROMPT].__getitem__,
+                      near_tie_bound(settings.dtype), ("uncached loop", "cached generate()"))
+    evidence(agreement.evidence)
+    assert_varied(uncached)
 
 
 @pytest.mark.claim("G4")
@@ -229,9 +231,8 @@ def test_top_branch_at_each_step_is_the_greedy_path(model, prompt_ids, greedy_co
 
 
 @pytest.mark.claim("G10")
-@pytest.mark.token_equality_across_kernels
-def test_left_padded_batch_generates_row_by_row(model, tokenizer, settings, greedy_continuations):
-    """G10 (003, batch dimension): batched generation with left padding gives each prompt what it gives alone."""
+def test_left_padded_batch_generates_row_by_row(model, tokenizer, settings, greedy_continuations, greedy_step_scores, evidence):
+    """G10 (003, batch dimension): batched generation with left padding gives each prompt what it gives alone, up to a near-tie."""
     from genspec.run.loading import chat_text
     from spec.conftest import PROMPTS
 
@@ -239,10 +240,12 @@ def test_left_padded_batch_generates_row_by_row(model, tokenizer, settings, gree
     batch = tokenizer(texts, return_tensors="pt", padding=True, padding_side="left").to(settings.device)
     assert (batch["attention_mask"] == 0).any(), "the prompts should differ in length, so one row is padded"
     with torch.inference_mode():
-        result = model.generate(**batch, do_sample=False, max_new_tokens=SHORT)
+        result = model.generate(**batch, do_sample=False, max_new_tokens=SHORT, output_logits=True, return_dict_in_generate=True)
     for row, name in enumerate(CHAT_PROMPTS):
-        generated = result[row, batch["input_ids"].shape[1]:].tolist()
-        assert generated == greedy_continuations[name][:SHORT].tolist()
+        generated = result.sequences[row, batch["input_ids"].shape[1]:].tolist()
+        agreement = agree(generated, greedy_continuations[name][:SHORT].tolist(), lambda step, row=row: result.logits[step][row],
+                          greedy_step_scores[name].__getitem__, near_tie_bound(settings.dtype), (f"batch row {row}", f"{name} alone"))
+        evidence(agreement.evidence)
         assert_varied(generated)
 
 

@@ -9,8 +9,11 @@ import torch
 from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig, Qwen2Config
 
 from genspec import loops
+from genspec.agreement import agree
 from genspec.classification import check_score_is_lm_head, load_classifier
 from genspec.run.loading import load_pretrained
+from genspec.run.tolerances import near_tie_bound
+from spec.conftest import classifier_scores, last_position_scores
 
 VOCAB = 1000
 STEPS = 12
@@ -71,25 +74,31 @@ def test_continuation_never_changes_prefix_logits(family, prompt):
 
 
 @pytest.mark.claim("X4")
-def test_greedy_loops_equal_generate(family, prompt, recorded):
-    """X4 with G1/G4: the hand-written greedy loop, cached and uncached, equals generate(do_sample=False)."""
+def test_greedy_loops_equal_generate(family, prompt, recorded, evidence):
+    """X4 with G1/G4: the hand-written cached greedy loop equals generate(do_sample=False); the uncached one too, up to a near-tie."""
     _, model = family
     with torch.inference_mode():
-        generated = model.generate(prompt, attention_mask=torch.ones_like(prompt), do_sample=False, max_new_tokens=STEPS)
+        generated = model.generate(prompt, attention_mask=torch.ones_like(prompt), do_sample=False, max_new_tokens=STEPS,
+                                   output_logits=True, return_dict_in_generate=True)
         cached = loops.greedy(model, prompt, STEPS)
-        uncached = loops.greedy(model, prompt, STEPS, use_cache=False)
-    recorded({"generate": generated[0, prompt.shape[1]:].tolist()})
-    assert cached.tolist() == generated.tolist() == uncached.tolist()
-    assert len(set(generated[0, prompt.shape[1]:].tolist())) >= STEPS // 2
+        uncached = loops.greedy(model, prompt, STEPS, use_cache=False)[0, prompt.shape[1]:].tolist()
+    new = generated.sequences[0, prompt.shape[1]:].tolist()
+    recorded({"generate": new})
+    assert cached.tolist() == generated.sequences.tolist()  # the same computation: exactly
+    evidence(agree(uncached, new, last_position_scores(model, prompt, uncached), lambda step: generated.logits[step][0],
+                   near_tie_bound("float32"), ("uncached loop", "generate()")).evidence)
+    assert len(set(new)) >= STEPS // 2
 
 
 @pytest.mark.claim("X4")
-def test_classification_model_reproduces_greedy(family, prompt):
+def test_classification_model_reproduces_greedy(family, prompt, evidence):
     """X4 with C1/C3: the classification model built with key_mapping has lm_head as its head and reproduces greedy generation."""
     path, model = family
     classifier, info = load_classifier(path, model.config.vocab_size, "float32", "cpu")
     check_score_is_lm_head(classifier, info, model.lm_head.weight)
     with torch.inference_mode():
-        generated = model.generate(prompt, attention_mask=torch.ones_like(prompt), do_sample=False, max_new_tokens=STEPS)
-        classified = loops.classify_greedily(classifier, prompt, STEPS)
-    assert classified.tolist() == generated.tolist()
+        generated = model.generate(prompt, attention_mask=torch.ones_like(prompt), do_sample=False, max_new_tokens=STEPS,
+                                   output_logits=True, return_dict_in_generate=True)
+        classified = loops.classify_greedily(classifier, prompt, STEPS)[0, prompt.shape[1]:].tolist()
+    evidence(agree(classified, generated.sequences[0, prompt.shape[1]:].tolist(), classifier_scores(classifier, prompt, classified),
+                   lambda step: generated.logits[step][0], near_tie_bound("float32"), ("classification loop", "generate()")).evidence)

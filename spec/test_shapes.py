@@ -3,8 +3,9 @@
 import pytest
 import torch
 
+from genspec.agreement import same_choice
 from genspec.reports import observations
-from genspec.run.tolerances import kernel_atol
+from genspec.run.tolerances import kernel_atol, near_tie_bound
 from spec.conftest import PROMPTS
 
 # Token counts the articles print: "Hi" (000), "how are you?" as chat (003), "Why are you running?" as chat (000).
@@ -80,6 +81,7 @@ def test_batch_rows_score_like_single_texts(model, tokenizer, settings):
         for row, text in enumerate(texts):
             alone = model(**tokenizer(text, return_tensors="pt").to(settings.device)).logits[0]
             n = alone.shape[0]
-            assert torch.equal(logits[row, :n].argmax(-1), alone.argmax(-1))
             # A batch of 3 and a single text are differently shaped products (see tolerances.py).
             torch.testing.assert_close(logits[row, :n], alone, rtol=0, atol=kernel_atol(settings.dtype))
+            for position in range(n):
+                same_choice(logits[row, position], alone[position], near_tie_bound(settings.dtype), f"row {row}, position {position}: ")

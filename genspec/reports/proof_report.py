@@ -6,6 +6,7 @@ reason), not run (deselected) or not covered (no test names it). `--claims-repor
 the same as PATH (JSON, with every observation and the environment) and PATH with .md.
 """
 
+import itertools
 import json
 import platform
 import re
@@ -33,7 +34,7 @@ class ProofReport:
     def pytest_collection_modifyitems(self, items):
         for item in items:
             self.tests[item.nodeid] = {"claims": [c.id for c in claims.claims_of(item)], "outcome": "not run",
-                                       "detail": "", "observations": []}
+                                       "detail": "", "observations": [], "evidence": []}
 
     def pytest_deselected(self, items):
         for item in items:
@@ -45,6 +46,7 @@ class ProofReport:
             return
         if report.when == "call":  # every phase's report repeats the properties recorded so far
             test["observations"] = [value for name, value in report.user_properties if name == "observation"]
+            test["evidence"] = [value for name, value in report.user_properties if name == "evidence"]
         outcome, detail = _outcome(report)
         if outcome is None:
             return
@@ -98,14 +100,21 @@ def _outcome(report):
     if report.when == "call" and hasattr(report, "wasxfail"):
         return ("refuted", report.wasxfail) if report.skipped else ("failed", f"XPASS(strict): {report.wasxfail}")
     if report.failed:
-        crash = getattr(report.longrepr, "reprcrash", None)
-        return "failed", (crash.message if crash else str(report.longrepr)).splitlines()[0]
+        return "failed", _failure(report)
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         return "skipped", reason.removeprefix("Skipped: ")
     if report.when == "call":
         return "passed", ""
     return None, None
+
+
+def _failure(report) -> str:
+    """The failure's own message, without pytest's restatement of the assert (`assert 55214 == 9707`) when it has one."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    lines = (crash.message if crash else str(report.longrepr)).removeprefix("AssertionError: ").splitlines()
+    own = list(itertools.takewhile(lambda line: not line.lstrip().startswith("assert "), lines))
+    return " ".join(line.strip() for line in own or lines[:1])
 
 
 def named_in_source() -> set[str]:
@@ -128,7 +137,8 @@ def _claim_status(named, exists_elsewhere) -> tuple[str, str]:
     passed = outcomes.count("passed")
     if passed:
         others = len(outcomes) - passed
-        return "proven", f"{passed} test{'s' if passed > 1 else ''}" + (f", {others} skipped" if others else "")
+        found = [line for _, test in named for line in test.get("evidence", [])]
+        return "proven", f"{passed} test{'s' if passed > 1 else ''}" + (f", {others} skipped" if others else "") + "".join(f"; {line}" for line in found)
     skipped = [test for _, test in named if test["outcome"] == "skipped"]
     if skipped:
         return "skipped", skipped[0]["detail"]
