@@ -30,8 +30,17 @@ def judge_against_the_articles(source):
 
 
 def close_to_printed(observed: float, printed: float) -> bool:
-    atol, rtol = ARTICLE_BF16
-    return abs(observed - printed) <= atol + rtol * abs(printed)
+    return abs(observed - printed) <= ARTICLE_BF16
+
+
+def differs_by(observed: float, printed: float) -> str:
+    return f"differs by {abs(observed - printed):.4g}, the tolerance is {ARTICLE_BF16:g}"
+
+
+def verdict(differences: list[str]) -> None:
+    """One line per difference between the article and this model, the article's value beside the observed one."""
+    if differences:
+        raise AssertionError("; ".join(differences))
 
 
 def prompt_ids_of(tokenizer, prompt: dict, device):
@@ -40,7 +49,7 @@ def prompt_ids_of(tokenizer, prompt: dict, device):
 
 
 def reachability(model, prompt_ids, new_ids):
-    """For each token of a printed continuation: is it kept by the default sampling edits at its step, and its rank."""
+    """For each token of a printed continuation: kept by the default sampling edits at its step?, its rank, and how many tokens the edits keep."""
     ids = torch.cat([prompt_ids, torch.tensor([new_ids], device=prompt_ids.device)], dim=-1)
     with torch.inference_mode():
         logits = model(ids).logits[0].float()
@@ -49,8 +58,25 @@ def reachability(model, prompt_ids, new_ids):
         position = prompt_ids.shape[1] + offset
         scores = logits[position - 1][None]
         edited = loops.edit_scores(scores, ids[:, :position], temperature=CARD["temperature"], top_k=CARD["top_k"], top_p=CARD["top_p"])
-        steps.append({"kept": bool(torch.isfinite(edited[0, token])), "rank": int((scores[0] > scores[0, token]).sum())})
+        steps.append({"kept": bool(torch.isfinite(edited[0, token])), "rank": int((scores[0] > scores[0, token]).sum()),
+                      "candidates": int(torch.isfinite(edited[0]).sum())})
     return steps
+
+
+def snapshot_of(steps):
+    """What a snapshot keeps of reachability: kept or not, and ranks inside the top-k. A rank deep in the tail moves
+    with any kernel among 151,936 near-equal scores and carries no claim."""
+    return [{"kept": step["kept"], "rank": step["rank"] if step["rank"] < CARD["top_k"] else f">= {CARD['top_k']}"} for step in steps]
+
+
+def dropped(tokenizer, new_ids, steps) -> list[str]:
+    """The first printed token the default sampling would drop, with its rank and the top-k/top-p boundary."""
+    for index, (token, step) in enumerate(zip(new_ids, steps, strict=True)):
+        if not step["kept"]:
+            return [(f"step {index}: the printed token {token} {tokenizer.decode([token])!r} has rank {step['rank']}, "
+                    f"outside what the default sampling keeps (top-k {CARD['top_k']}, top-p {CARD['top_p']}: "
+                    f"{step['candidates']} candidates), so it could not have been drawn")]
+    return []
 
 
 @pytest.mark.claim("V1")
@@ -60,9 +86,10 @@ def test_top_1_after_how_are_you_is_hello(tokenizer, forward_passes, recorded, j
     top_score, top_index = forward_passes[printed["prompt"]].logits[:, -1, :].topk(1, dim=-1)
     recorded({"top_index": top_index.item(), "top_text": tokenizer.decode(top_index[0]), "top_score": observations.tensor(top_score)})
     judge_against_the_articles()
-    assert top_index.item() == printed["top_index"]
-    assert tokenizer.decode(top_index[0]) == printed["top_text"]
-    assert close_to_printed(top_score.item(), printed["top_score"])
+    index, text, score = top_index.item(), tokenizer.decode(top_index[0]), top_score.item()
+    if (index, text) != (printed["top_index"], printed["top_text"]) or not close_to_printed(score, printed["top_score"]):
+        verdict([(f"top-1 after the how-are-you chat: {index} {text!r} ({score:.4g}); the article printed "
+                 f"{printed['top_index']} {printed['top_text']!r} ({printed['top_score']}); the score {differs_by(score, printed['top_score'])}")])
 
 
 @pytest.mark.claim("V2")
@@ -76,8 +103,9 @@ def test_position_4_predicts_the(tokenizer, forward_passes, recorded, judge_agai
     recorded({"previous_text": previous, "prediction": prediction, "logits[0, 3, 25]": observations.tensor(torch.tensor(value))})
     assert previous == printed["previous_text"]  # the tokenizer's part holds on any weights
     judge_against_the_articles()
-    assert prediction == printed["top_text"]
-    assert close_to_printed(value, printed["logit_value"])
+    if prediction != printed["top_text"] or not close_to_printed(value, printed["logit_value"]):
+        verdict([(f"after {previous!r}: predicted {prediction!r}, logits[0, 3, 25] = {value:.4g}; the article printed "
+                 f"{printed['top_text']!r}, {printed['logit_value']}; the logit {differs_by(value, printed['logit_value'])}")])
 
 
 @pytest.mark.claim("V3")
@@ -93,7 +121,8 @@ def test_per_position_table(tokenizer, forward_of, recorded, judge_against_the_a
     recorded({"table": rows})
     assert [previous for previous, _ in rows] == [previous for previous, _ in printed["rows"]]
     judge_against_the_articles()
-    assert rows == printed["rows"]
+    verdict([f"after {previous!r}: predicted {predicted!r}; the article printed {expected!r}"
+             for (previous, predicted), (_, expected) in zip(rows, printed["rows"], strict=True) if predicted != expected])
 
 
 @pytest.mark.claim("V4")
@@ -105,7 +134,10 @@ def test_classification_loop_prints_the_reply(classifier, tokenizer, recorded, j
     text = "".join(piece for _, piece in pieces)
     recorded({"printed": text})
     judge_against_the_articles()
-    assert text == printed["printed"]
+    if text != printed["printed"]:
+        part = next((i for i, (a, b) in enumerate(zip(text, printed["printed"], strict=False)) if a != b), min(len(text), len(printed["printed"])))
+        verdict([(f"the classification loop printed {text!r}; the article printed {printed['printed']!r}; "
+                 f"they part at character {part}: {text[part:part + 12]!r} against {printed['printed'][part:part + 12]!r}")])
 
 
 @pytest.mark.claim("V5")
@@ -118,9 +150,9 @@ def test_hi_reply_is_reachable_and_greedy_is_recorded(model, tokenizer, settings
     with torch.inference_mode():
         greedy = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), do_sample=False, max_new_tokens=printed["max_new_tokens"])
     greedy_text = tokenizer.decode(greedy[0, prompt_ids.shape[1]:])
-    recorded({"printed reply reachability": steps, "greedy reply": greedy_text})
+    recorded({"printed reply reachability": snapshot_of(steps), "greedy reply": greedy_text})
     judge_against_the_articles()
-    assert all(step["kept"] for step in steps), steps
+    verdict(dropped(tokenizer, reply_ids, steps))
 
 
 @pytest.mark.claim("V6")
@@ -132,8 +164,12 @@ def test_printed_rows_match(forward_of, row, recorded, judge_against_the_article
     observed = values[0, row["position"]]
     recorded({"row": observations.scores(observed)})
     judge_against_the_articles()
-    edges = observed[:3].tolist() + observed[-3:].tolist()
-    assert all(close_to_printed(o, p) for o, p in zip(edges, row["first"] + row["last"], strict=True)), (edges, row["first"] + row["last"])
+    edges, printed_edges = observed[:3].tolist() + observed[-3:].tolist(), row["first"] + row["last"]
+    if not all(close_to_printed(o, p) for o, p in zip(edges, printed_edges, strict=True)):
+        largest = max(range(6), key=lambda i: abs(edges[i] - printed_edges[i]))
+        shown = ", ".join(f"{value:.4g}" for value in edges[:3]) + ", ..., " + ", ".join(f"{value:.4g}" for value in edges[3:])
+        verdict([(f"row {row['id']}: observed [{shown}]; the article printed {row['first']} ... {row['last']}; "
+                 f"largest difference {abs(edges[largest] - printed_edges[largest]):.4g} at edge {largest}, the tolerance is {ARTICLE_BF16:g}")])
 
 
 @pytest.mark.claim("V7")
@@ -142,6 +178,6 @@ def test_printed_samples_are_reachable(model, tokenizer, settings, sampled, reco
     """V7 (001, 000, 003): each printed sampled output is a high-probability path: every token within top-k 20 / top-p 0.95 at its step."""
     prompt_ids = prompt_ids_of(tokenizer, sampled["prompt"], settings.device)
     steps = reachability(model, prompt_ids, sampled["new_ids"])
-    recorded({"reachability": steps})
+    recorded({"reachability": snapshot_of(steps)})
     judge_against_the_articles()
-    assert all(step["kept"] for step in steps), steps
+    verdict(dropped(tokenizer, sampled["new_ids"], steps))
