@@ -59,10 +59,9 @@ def test_pickle_only_checkpoint_is_refused(tmp_path):
 
 
 def test_hub_id_missing_from_cache_falls_back_with_the_how_to_line(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub-cache"))
+    """Whatever the user's own cache holds: this reads an empty one."""
     monkeypatch.setattr(model_source, "_stand_in", lambda *args, **kwargs: kwargs["unavailable"])
-    reason = model_source.resolve("Qwen/Qwen3-0.6B", seed=0, cache_root=tmp_path)
+    reason = model_source.resolve("Qwen/Qwen3-0.6B", seed=0, cache_root=tmp_path, hub_cache=tmp_path / "empty-hub-cache")
     assert "not in the local Hugging Face cache" in reason and "hf download Qwen/Qwen3-0.6B" in reason
 
 

@@ -58,9 +58,21 @@ def environment_changes(before: dict, after: dict) -> list[tuple[str, object, ob
             if before["environment"].get(key) != after["environment"].get(key)]
 
 
-def to_markdown(changes, moved, environment) -> str:
+def weights_verdict(before: dict, after: dict) -> str | None:
+    """"Same weights" or "weights changed", by the weights' content hashes; None where a report has none."""
+    hashes = before["environment"].get("weights_sha256"), after["environment"].get("weights_sha256")
+    if None in hashes:
+        return None
+    if hashes[0] != hashes[1]:
+        return f"Weights changed: sha256 {hashes[0][:12]} before, {hashes[1][:12]} after."
+    return f"Same weights (sha256 {hashes[0][:12]})."
+
+
+def to_markdown(changes, moved, environment, weights: str | None = None) -> str:
     lines = ["# genspec regression report", ""]
     lines += ["## Environment", ""]
+    if weights:
+        lines += [weights, ""]
     if environment:
         lines += ["| setting | before | after |", "|---|---|---|"] + [f"| {k} | {b} | {a} |" for k, b, a in environment]
     else:
@@ -93,7 +105,7 @@ def main(argv=None) -> int:
     arguments = parser.parse_args(argv)
     before, after = load(arguments.before), load(arguments.after)
     changes, moved, environment = status_changes(before, after), drifts(before, after), environment_changes(before, after)
-    markdown = to_markdown(changes, moved, environment)
+    markdown = to_markdown(changes, moved, environment, weights_verdict(before, after))
     if arguments.output:
         arguments.output.write_text(markdown, encoding="utf-8")
     else:

@@ -16,6 +16,7 @@ from huggingface_hub.errors import LocalEntryNotFoundError
 from safetensors import SafetensorError, safe_open
 
 from genspec.embedded.checkpoint import PROFILES, ensure_stand_in
+from genspec.run.weights_identity import checkpoint_sha256
 
 REAL_MODEL = "Qwen/Qwen3-0.6B"
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -37,17 +38,18 @@ class ModelSource:
     is_stand_in: bool
     # Set when the requested checkpoint is missing and the run fell back to the stand-in.
     unavailable: str | None = None
-    weights_sha256: str | None = None  # the stand-in's content hash
+    weights_sha256: str | None = None  # the weights' content hash (genspec/run/weights_identity.py)
     revision: str | None = None  # the hub snapshot's commit
 
 
-def resolve(requested: str, seed: int, cache_root: Path) -> ModelSource:
+def resolve(requested: str, seed: int, cache_root: Path, hub_cache: Path | None = None) -> ModelSource:
+    """`hub_cache`: the Hugging Face cache to read hub ids from (default: huggingface_hub's, from HF_HOME / HF_HUB_CACHE)."""
     if requested in PROFILES:
         return _stand_in(requested, seed, cache_root)
     candidate = Path(requested).expanduser()
     if candidate.exists() or not HUB_ID.match(requested):
-        return _local(requested, candidate)
-    return _hub(requested, seed, cache_root)
+        return _local(requested, candidate, cache_root)
+    return _hub(requested, seed, cache_root, hub_cache)
 
 
 def _stand_in(profile: str, seed: int, cache_root: Path, requested: str | None = None, unavailable=None):
@@ -59,21 +61,23 @@ def _stand_in(profile: str, seed: int, cache_root: Path, requested: str | None =
     return ModelSource(requested or profile, stand_in.path, stand_in.identity, True, unavailable, stand_in.weights_sha256)
 
 
-def _local(requested: str, directory: Path) -> ModelSource:
+def _local(requested: str, directory: Path, cache_root: Path) -> ModelSource:
     check_checkpoint(directory)
-    return ModelSource(requested, directory.resolve(), f"local-{directory.resolve().name}", is_stand_in=False)
+    return ModelSource(requested, directory.resolve(), f"local-{directory.resolve().name}", is_stand_in=False,
+                       weights_sha256=checkpoint_sha256(directory, cache_root))
 
 
-def _hub(repo_id: str, seed: int, cache_root: Path) -> ModelSource:
+def _hub(repo_id: str, seed: int, cache_root: Path, hub_cache: Path | None) -> ModelSource:
     try:
-        snapshot = Path(snapshot_download(repo_id, local_files_only=True))
+        snapshot = Path(snapshot_download(repo_id, local_files_only=True, cache_dir=hub_cache))
     except LocalEntryNotFoundError:
         # Structural and tokenizer claims still run, on the embedded stand-in; value claims are
         # skipped with the line that says how to get the real weights.
         reason = f"{repo_id} is not in the local Hugging Face cache: {HOW_TO_GET_REAL_WEIGHTS}"
         return _stand_in("embedded", seed, cache_root, requested=repo_id, unavailable=reason)
     check_checkpoint(snapshot)
-    return ModelSource(repo_id, snapshot, f"{repo_id}@{snapshot.name}", is_stand_in=False, revision=snapshot.name)
+    return ModelSource(repo_id, snapshot, f"{repo_id}@{snapshot.name}", is_stand_in=False, revision=snapshot.name,
+                       weights_sha256=checkpoint_sha256(snapshot, cache_root))
 
 
 def check_checkpoint(directory: Path) -> None:

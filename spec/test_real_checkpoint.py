@@ -1,0 +1,118 @@
+"""The path the suite exists for, end to end: a user's real checkpoint, from the hub cache or a directory.
+
+The full-size stand-in stands where a user's real Qwen3-0.6B would be: in a throwaway Hugging Face
+cache under the id `Qwen/Qwen3-0.6B` at a made-up revision (the layout `hf download` leaves), and
+as a local directory given with a space (`--model DIR`). The suite then takes exactly the user's
+path: every non-value claim is proven, and every value claim is judged against the articles and
+fails with its article-against-observed line, since the stand-in's numbers are not the article's.
+The user's own caches and genspec's environment variables play no part.
+
+Runs the suite in subprocesses, so it is deselected from the default run: `pytest -m end_to_end`.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from genspec import REPOSITORY
+from genspec.embedded.checkpoint import ensure_stand_in
+from genspec.run import claims
+
+REAL_ID = "Qwen/Qwen3-0.6B"
+REVISION = "0123456789abcdef0123456789abcdef01234567"  # made up: no such commit exists on the hub
+# Tests of the tool rather than of the articles; the claims are what this run is about.
+TOOL_TESTS = ["test_embedded_default.py", "test_model_option.py", "test_regression_report.py", "test_snapshots.py",
+              "test_token_agreement.py", "test_real_checkpoint.py"]
+
+
+def place(file: Path, target: Path) -> None:
+    """A hard link where the filesystem allows it (no 1.5 GB copy), else a copy."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(file, target)
+    except OSError:
+        shutil.copy2(file, target)
+
+
+def as_hub_cache(checkpoint: Path, weights_sha256: str, hub_cache: Path) -> None:
+    """The checkpoint laid out as `hf download` leaves it: blobs, a snapshot of links to them, refs/main."""
+    repository = hub_cache / ("models--" + REAL_ID.replace("/", "--"))
+    snapshot = repository / "snapshots" / REVISION
+    snapshot.mkdir(parents=True)
+    for file in sorted(checkpoint.iterdir()):
+        if file.name == "stand-in.json":
+            continue  # the build's manifest: the real checkpoint has none
+        # The hub names a weights blob by its sha256; small files are named by their git hash, any name serves here.
+        blob = repository / "blobs" / (weights_sha256 if file.suffix == ".safetensors" else f"{file.name}.blob")
+        place(file, blob)
+        (snapshot / file.name).symlink_to(os.path.relpath(blob, snapshot))
+    (repository / "refs").mkdir()
+    (repository / "refs" / "main").write_text(REVISION)
+
+
+def as_local_directory(checkpoint: Path, directory: Path) -> None:
+    for file in checkpoint.iterdir():
+        if file.name != "stand-in.json":
+            place(file, directory / file.name)
+
+
+def run_suite(model_arguments: list[str], dtype: str, tmp_path: Path, cache_root: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    report = tmp_path / "report.json"
+    # Nothing of the user's: no GENSPEC_* settings, no HF cache but the one made here.
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("GENSPEC_", "HF_"))}
+    environment |= {"HF_HOME": str(tmp_path / "hf-home"), "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "pytest", "spec", "-p", "no:cacheprovider", "-q", "--tb=line",
+               *model_arguments, "--dtype", dtype, "--stand-in-cache", str(cache_root), "--claims-report", str(report),
+               *[f"--ignore=spec/{module}" for module in TOOL_TESTS]]
+    done = subprocess.run(command, check=False, cwd=REPOSITORY, capture_output=True, text=True, env=environment, timeout=1800)
+    assert report.exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    return done, json.loads(report.read_text(encoding="utf-8"))
+
+
+def assert_claims_proven_and_values_judged(done: subprocess.CompletedProcess, report: dict) -> None:
+    by_status = {row["id"]: row for row in report["claims"]}
+    value_ids = {claim.id for claim in claims.catalogue().values() if claim.kind == "value"}
+    not_proven = {claim_id: row["detail"] for claim_id, row in by_status.items() if claim_id not in value_ids and row["status"] != "proven"}
+    assert not not_proven, f"claims not proven on the real path: {not_proven}\n{done.stdout[-4000:]}"
+    for claim_id in sorted(value_ids):
+        row = by_status[claim_id]
+        # Judged, not skipped: the stand-in's numbers are not the article's, and the line says how they differ.
+        assert row["status"] == "failed", (claim_id, row)
+        assert "the article printed" in row["detail"] or "could not have been drawn" in row["detail"], (claim_id, row["detail"])
+    assert done.returncode == pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="module")
+def stand_in(settings):
+    return ensure_stand_in("embedded", settings.seed, settings.cache_root)
+
+
+@pytest.mark.end_to_end
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_hub_cache_path(stand_in, settings, tmp_path, dtype):
+    """`pytest --model Qwen/Qwen3-0.6B` on a cache that holds it: the hub id and revision in the header, the claims on trial."""
+    as_hub_cache(stand_in.path, stand_in.weights_sha256, tmp_path / "hub")
+    done, report = run_suite(["--model", REAL_ID], dtype, tmp_path, settings.cache_root)
+    assert f"genspec model: {REAL_ID} -> {REAL_ID}@{REVISION}" in done.stdout
+    assert report["environment"]["revision"] == REVISION and report["environment"]["fell_back"] is None
+    # The same weights as the stand-in, recognised by content under another name.
+    assert report["environment"]["weights_sha256"] == stand_in.weights_sha256
+    assert_claims_proven_and_values_judged(done, report)
+
+
+@pytest.mark.end_to_end
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_local_directory_given_with_a_space(stand_in, settings, tmp_path, dtype):
+    """`pytest --model DIR` (a space, not `=`) on a checkpoint directory outside the repository."""
+    directory = tmp_path / "my-checkpoint"
+    as_local_directory(stand_in.path, directory)
+    done, report = run_suite(["--model", str(directory)], dtype, tmp_path, settings.cache_root)
+    assert f"genspec model: {directory} -> local-my-checkpoint" in done.stdout
+    assert f"rootdir: {REPOSITORY}" in done.stdout
+    assert report["environment"]["weights_sha256"] == stand_in.weights_sha256
+    assert_claims_proven_and_values_judged(done, report)
