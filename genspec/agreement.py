@@ -68,8 +68,9 @@ def agree(left: Sequence[int], right: Sequence[int], left_scores: ScoresAt, righ
             continue
         left_row, right_row = left_scores(step), right_scores(step)
         for name, chosen, row in ((names[0], left[step], left_row), (names[1], right[step], right_row)):
-            if int(row.float().argmax()) != chosen:  # a row that did not choose the token proves nothing
-                raise ValueError(f"the scores given for {name} at step {step} choose {int(row.float().argmax())}, not its token {chosen}")
+            if int(row.float().argmax()) != chosen:  # not greedy: something besides the scores chose the token
+                raise AssertionError(f"{name} chose {chosen} at step {step}, but its own scores put {int(row.float().argmax())} on top: "
+                                     "it did not take the token with the highest score")
         margins = near_tie_between(left_row, right_row, bound)
         if margins is None:
             raise AssertionError(_parted(step, left, right, left_row, right_row, bound, names))

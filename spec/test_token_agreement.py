@@ -62,11 +62,12 @@ def test_a_token_favoured_beyond_rounding_fails_naming_step_tokens_and_margins()
         agree(chosen(rows), chosen(favoured), rows.__getitem__, favoured.__getitem__, BOUND, ("a", "b"))
 
 
-def test_scores_that_did_not_choose_the_token_are_refused():
+def test_a_token_its_own_scores_did_not_put_on_top_fails():
+    """A generate() that favours a token after scoring: the token it chose is not the top of its own scores."""
     rows = scores_with_margins([3.0] * STEPS)
     other = chosen(rows)
     other[1] = 0
-    with pytest.raises(ValueError, match="choose 2, not its token 0"):
+    with pytest.raises(AssertionError, match="b chose 0 at step 1, but its own scores put 2 on top"):
         agree(chosen(rows), other, rows.__getitem__, rows.__getitem__, BOUND, ("a", "b"))
 
 
