@@ -34,8 +34,8 @@ def main(argv=None) -> int:
                      key=lambda report: Version(report["environment"]["transformers"]))
     versions = [report["environment"]["transformers"] for report in reports]
     lines = ["# Claims across transformers versions", "",
-             f"Model {reports[0]['environment']['identity']}, {reports[0]['environment']['dtype']}, "
-             f"{reports[0]['environment']['device']}; torch {reports[0]['environment']['torch']}.", "",
+             (f"Model {reports[0]['environment']['identity']}, {reports[0]['environment']['dtype']}, "
+             f"{reports[0]['environment']['device']}; torch {reports[0]['environment']['torch']}."), "",
              "| claim | kind | " + " | ".join(versions) + " |", "|---|---|" + "---|" * len(versions)]
     for index, row in enumerate(reports[0]["claims"]):
         cells = [SYMBOL.get(report["claims"][index]["status"], report["claims"][index]["status"]) for report in reports]
@@ -45,7 +45,7 @@ def main(argv=None) -> int:
     for claim_id, behaviour, nodeid, key in BEHAVIOUR:
         cells = [_observed(report, nodeid, key) for report in reports]
         lines.append(f"| {claim_id} | {behaviour} | " + " | ".join(cells) + " |")
-    refuted = [(version, row) for version, report in zip(versions, reports) for row in report["claims"] if row["status"] in ("refuted", "failed")]
+    refuted = [(version, row) for version, report in zip(versions, reports, strict=False) for row in report["claims"] if row["status"] in ("refuted", "failed")]
     if refuted:
         lines += ["", "## Evidence for claims that do not hold", ""]
         lines += [f"- **{row['id']}** on {version} ({row['status']}): {row['detail']}" for version, row in refuted]

@@ -80,7 +80,7 @@ def compare(recorded, observed, atol: float, rtol: float, path: str = "", strict
 
 def _exact_difference(recorded, observed) -> str:
     if isinstance(recorded, (list, str)) and isinstance(observed, type(recorded)):
-        first = next((i for i, (a, b) in enumerate(zip(recorded, observed)) if a != b), min(len(recorded), len(observed)))
+        first = next((i for i, (a, b) in enumerate(zip(recorded, observed, strict=False)) if a != b), min(len(recorded), len(observed)))
         return f"differs from index {first}: recorded {recorded[first:first + 8]!r}, observed {observed[first:first + 8]!r}"
     return f"recorded {recorded!r}, observed {observed!r}"
 
@@ -107,7 +107,7 @@ def _compare_numeric(recorded: dict, observed: dict, atol: float, rtol: float, p
     differing, largest_abs, largest_rel, first = 0, (0.0, None), (0.0, None), []
     total = 0
     for key in numeric_keys:
-        for (index, a), (_, b) in zip(_flatten(recorded[key]), _flatten(observed[key])):
+        for (index, a), (_, b) in zip(_flatten(recorded[key]), _flatten(observed[key]), strict=False):
             total += 1
             error = abs(a - b) if math.isfinite(a) and math.isfinite(b) else (0.0 if a == b else math.inf)
             relative = error / abs(a) if a else (0.0 if error == 0 else math.inf)
@@ -121,7 +121,7 @@ def _compare_numeric(recorded: dict, observed: dict, atol: float, rtol: float, p
                     first.append(f"{key}{list(index)}")
     flips = []
     if "top_tokens" in recorded:
-        for index, (was, now) in enumerate(zip(_rows(recorded["top_tokens"]), _rows(observed["top_tokens"]))):
+        for index, (was, now) in enumerate(zip(_rows(recorded["top_tokens"]), _rows(observed["top_tokens"]), strict=False)):
             if was[0] != now[0]:
                 flips.append({"row": index, "recorded": was[0], "observed": now[0]})
     if not differing and not flips:

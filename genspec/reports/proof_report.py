@@ -21,7 +21,6 @@ import transformers
 from genspec import SPEC
 from genspec.run import claims, options
 
-
 CLAIM_MARKER = re.compile(r"mark\.claim\(([^)]*)\)")
 STATUS_ORDER = ("failed", "refuted", "proven", "skipped", "not run", "not covered")
 

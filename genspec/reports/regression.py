@@ -23,7 +23,7 @@ def load(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
-        raise SystemExit(f"{path}: not a readable claims report ({error}); write one with pytest --claims-report PATH")
+        raise SystemExit(f"{path}: not a readable claims report ({error}); write one with pytest --claims-report PATH") from None
 
 
 def status_changes(before: dict, after: dict) -> list[dict]:
@@ -45,7 +45,7 @@ def drifts(before: dict, after: dict) -> list[dict]:
         old = before["tests"].get(nodeid)
         if not old:
             continue
-        for index, (recorded, observed) in enumerate(zip(old["observations"], test["observations"])):
+        for _index, (recorded, observed) in enumerate(zip(old["observations"], test["observations"], strict=False)):
             for drift in observations.compare(recorded, observed, atol, rtol, strict_dtype=False):
                 found.append({"test": nodeid, "claims": test["claims"], "path": drift.path, "message": drift.message,
                               "numeric": drift.numeric})

@@ -10,10 +10,9 @@ import json
 import re
 from pathlib import Path
 
-from genspec import FIXTURES
-
 from syrupy.extensions.json import JSONSnapshotExtension
 
+from genspec import FIXTURES
 from genspec.reports import observations
 
 SNAPSHOT_ROOT = FIXTURES / "snapshots"
