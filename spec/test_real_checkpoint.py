@@ -66,7 +66,7 @@ def run_suite(model_arguments: list[str], dtype: str, tmp_path: Path, cache_root
     # Nothing of the user's: no GENSPEC_* settings, no HF cache but the one made here.
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("GENSPEC_", "HF_"))}
     environment |= {"HF_HOME": str(tmp_path / "hf-home"), "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "pytest", "spec", "-p", "no:cacheprovider", "-q", "--tb=line",
+    command = [sys.executable, "-m", "pytest", "spec", "-p", "no:cacheprovider", "--tb=line",
                *model_arguments, "--dtype", dtype, "--stand-in-cache", str(cache_root), "--claims-report", str(report),
                *[f"--ignore=spec/{module}" for module in TOOL_TESTS]]
     done = subprocess.run(command, check=False, cwd=REPOSITORY, capture_output=True, text=True, env=environment, timeout=1800)
@@ -98,8 +98,8 @@ def test_hub_cache_path(stand_in, settings, tmp_path, dtype):
     """`pytest --model Qwen/Qwen3-0.6B` on a cache that holds it: the hub id and revision in the header, the claims on trial."""
     as_hub_cache(stand_in.path, stand_in.weights_sha256, tmp_path / "hub")
     done, report = run_suite(["--model", REAL_ID], dtype, tmp_path, settings.cache_root)
-    assert f"genspec model: {REAL_ID} -> {REAL_ID}@{REVISION}" in done.stdout
-    assert report["environment"]["revision"] == REVISION and report["environment"]["fell_back"] is None
+    assert f"genspec model: {REAL_ID} -> {REAL_ID}@{REVISION}" in done.stdout  # the header
+    assert report["environment"]["identity"] == f"{REAL_ID}@{REVISION}" and report["environment"]["revision"] == REVISION and report["environment"]["fell_back"] is None
     # The same weights as the stand-in, recognised by content under another name.
     assert report["environment"]["weights_sha256"] == stand_in.weights_sha256
     assert_claims_proven_and_values_judged(done, report)
