@@ -57,7 +57,7 @@ def _build_in_subprocess(cache_root, seed, kill_before_publishing=False):
         checkpoint._built_tokenizer = lambda: Path({str(tokenizer)!r})
         if {kill_before_publishing!r}:
             # Die like a killed process: weights written, manifest not yet, nothing cleaned up.
-            checkpoint._sha256 = lambda path: os.kill(os.getpid(), signal.SIGKILL)
+            checkpoint.sha256_of_file = lambda path: os.kill(os.getpid(), signal.SIGKILL)
         print(checkpoint.ensure_stand_in("tiny", {seed}, Path({str(cache_root)!r})).identity)
     """)
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO)

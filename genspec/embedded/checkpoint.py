@@ -84,7 +84,7 @@ def _build_into(final: Path, profile: str, seed: int) -> None:
             "profile": profile,
             "seed": seed,
             "recipe": RECIPE,
-            "weights_sha256": _sha256(staging / WEIGHTS),
+            "weights_sha256": sha256_of_file(staging / WEIGHTS),
             "torch": torch.__version__,
         }
         _write_json(staging / MANIFEST, manifest)
@@ -124,7 +124,7 @@ def _write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-def _sha256(path: Path) -> str:
+def sha256_of_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as stream:
         for block in iter(lambda: stream.read(1 << 24), b""):

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from genspec.embedded.checkpoint import sha256_of_file
+
 SHA256_NAME = re.compile(r"[0-9a-f]{64}")
 REMEMBERED = "weights-sha256.json"
 
@@ -38,7 +40,7 @@ def file_sha256(file: Path, cache_root: Path) -> str:
     with FileLock(str(remembered) + ".lock"):
         known = _read(remembered)
         if key not in known:
-            known[key] = _sha256(real)
+            known[key] = sha256_of_file(real)
             _write(remembered, known)
     return known[key]
 
@@ -56,11 +58,3 @@ def _write(path: Path, known: dict) -> None:
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         json.dump(known, stream, indent=1)
     os.replace(staging, path)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 24), b""):
-            digest.update(block)
-    return digest.hexdigest()
