@@ -1,8 +1,9 @@
-"""The embedded default keeps its promises: varied greedy output, reproducible weights, safe builds.
+"""The embedded default keeps its promises: it exercises what the claims describe, reproducibly, safely built.
 
 These guard the claim tests themselves: an equality between two generation loops proves nothing
-if the model repeats one token, and a snapshot names weights only if the same seed gives the same
-bytes.
+if the model repeats one token; a repetition penalty is proven only where tokens recur; stopping
+at eos only where a reply ends; a norm's weight only where it is not 1.0; and a snapshot names
+weights only if the same seed gives the same bytes.
 """
 
 import json
@@ -11,10 +12,12 @@ import sys
 import textwrap
 
 import pytest
+import torch
+from safetensors import safe_open
 
 from genspec import REPOSITORY
 from genspec.embedded import checkpoint
-from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, TINY
+from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, TINY, eos_ids
 
 # Enough distinct tokens that a loop broken by one position or one cache update cannot agree
 # with generate() by accident (issue #2: at least 10 in 32 greedy steps).
@@ -28,14 +31,47 @@ def tiny_profile(monkeypatch):
     return "tiny"
 
 
-@pytest.mark.parametrize("prompt", CHAT_PROMPTS)
-def test_stand_in_greedy_continuations_are_varied(source, greedy_continuations, prompt):
-    """The stand-in's greedy continuations of the articles' chat prompts use at least 10 distinct tokens in 32 steps."""
+@pytest.fixture
+def stand_in(source):
     if not source.is_stand_in:
-        pytest.skip("a property of the stand-in's construction; real weights stop at <|im_end|> instead")
+        pytest.skip("a property of the stand-in's construction (genspec/embedded/weights.py), not of real weights")
+    return source
+
+
+@pytest.mark.parametrize("prompt", CHAT_PROMPTS)
+def test_stand_in_greedy_continuations_are_varied(stand_in, greedy_continuations, prompt):
+    """The stand-in's greedy continuations of the articles' chat prompts use at least 10 distinct tokens (issue #2)."""
     continuation = greedy_continuations[prompt].tolist()
-    assert len(continuation) == GREEDY_STEPS
     assert len(set(continuation)) >= MIN_DISTINCT_TOKENS, continuation
+
+
+def test_stand_in_continuations_repeat_tokens_and_the_prompts(stand_in, greedy_continuations, greedy_step_scores, forward_passes):
+    """Tokens recur, and tokens already in the text rank in the top 50 (G7's top-k) at some steps: what a repetition penalty acts on."""
+    repeated = {name: len(c) - len(set(c.tolist())) for name, c in greedy_continuations.items()}
+    assert any(repeated.values()), f"no greedy continuation repeats a token: {repeated}"
+    seen_in_top_50 = 0
+    for name in CHAT_PROMPTS:
+        text = forward_passes[name].tokens["input_ids"][0].tolist() + greedy_continuations[name].tolist()
+        prompt_length = forward_passes[name].tokens["input_ids"].shape[1]
+        for step, scores in enumerate(greedy_step_scores[name]):
+            seen_in_top_50 += bool(set(scores.topk(50).indices.tolist()) & set(text[: prompt_length + step]))
+    assert seen_in_top_50 >= 8, f"tokens already in the text rank in the top 50 at only {seen_in_top_50} steps"
+
+
+def test_stand_in_reply_ends_on_the_model_cards_eos(stand_in, model, tokenizer, greedy_continuations):
+    """One reply ends on <|im_end|>, the model card's eos, within the 32 greedy steps; the other runs all 32 (G2 needs both)."""
+    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    assert im_end in eos_ids(model)
+    ends = {name: continuation[-1].item() == im_end and len(continuation) < GREEDY_STEPS for name, continuation in greedy_continuations.items()}
+    lengths = {name: len(continuation) for name, continuation in greedy_continuations.items()}
+    assert sorted(ends.values()) == [False, True], f"ends on <|im_end|>: {ends}; lengths {lengths}"
+
+
+def test_stand_in_norm_weights_are_drawn_away_from_one(stand_in):
+    """Norm weights are not the default 1.0: a norm that ignored its weight, or a weight not loaded, would change the scores."""
+    with safe_open(str(stand_in.path / checkpoint.WEIGHTS), framework="pt") as handle:
+        weights = torch.cat([handle.get_tensor(name).float() for name in handle.keys() if name.endswith("norm.weight")])  # noqa: SIM118
+    assert (weights == 1.0).float().mean() < 0.05 and weights.log().std() > 0.2, f"spread {weights.log().std():.3f}"
 
 
 def test_same_seed_same_weights_other_seed_other_weights(tiny_profile, tmp_path):

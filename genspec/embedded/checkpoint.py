@@ -26,7 +26,7 @@ from genspec.embedded.weights import parameter_shapes, stand_in_tensor
 
 # Bump when weights.py or the tokenizer rebuild changes what a build writes: a new recipe
 # gets a new directory instead of silently reusing old weights.
-RECIPE = 1
+RECIPE = 2
 MANIFEST = "stand-in.json"
 WEIGHTS = "model.safetensors"
 ORDINARY_TOKENS = 151643  # the BPE ranks; ids above are added tokens and padding rows

@@ -6,10 +6,12 @@ where the same logits come out of matrix products of a different shape — anoth
 or batch size, one row instead of N — which BLAS kernels block and sum in a different order.
 """
 
-# float32 (24-bit mantissa): measured on the full-size stand-in, such reshaped products move
-# logits of magnitude ~10 by at most 5e-5 after 28 layers; 1e-4 is about 100 float32 ulps at that
-# magnitude — loose enough for any blocking order, tight enough that a wrong position or a leak
-# of a later token (logit changes of order 1) fails by four orders of magnitude.
+# float32 (24-bit mantissa): such reshaped products move a logit by a few float32 ulps of the
+# largest products summed into it, so the drift grows with the logits' magnitude. Measured: at most
+# 1e-4 on the first stand-in (logits ≤ ~10); 1.3e-4 on the current one, whose frequent tokens score
+# up to 17.5 (cached against uncached, 51 steps of two chat prompts). The real model's top scores
+# reach ~30 (27.75 printed), so 5e-4 bounds it — still three orders of magnitude below what a wrong
+# position or a leak of a later token does (logit changes of order 1).
 # bfloat16 (8-bit mantissa): every layer rounds its output to 8 bits, and a reshaped product
 # rounds differently; the differences compound through 28 layers' residual stream. Measured on
 # the stand-in on CPU: up to 0.31 on logits of magnitude ≤ 8 (a sequence of 8 tokens against the
@@ -19,7 +21,7 @@ or batch size, one row instead of N — which BLAS kernels block and sum in a di
 # round each layer's output to 8 bits, and pick kernels (split-K, flash or memory-efficient
 # attention) by shape — the same reordering, compounded through the same 28 layers. Not yet
 # measured on a GPU; a GPU run that exceeds a bound fails naming the largest difference.
-KERNEL_ATOL = {"float32": 1e-4, "bfloat16": 0.5}
+KERNEL_ATOL = {"float32": 5e-4, "bfloat16": 0.5}
 
 
 def kernel_atol(dtype: str) -> float:
@@ -51,6 +53,12 @@ def snapshot_tolerance(dtype: str, device: str) -> tuple[float, float]:
 # terms, so the bound is absolute: 0.5, the bf16 kernel tolerance. A different weight (a fine-tune,
 # a re-upload in another dtype) moves these values by units, not tenths.
 ARTICLE_BF16 = KERNEL_ATOL["bfloat16"]
+# 000 prints a float32 last_hidden_state to four decimals (rounding: ±5e-5). float32 paths agree to
+# 1e-4 on one device and between a CPU and an H100 (kernel-drift measurements), so 0.01 leaves a
+# hundredfold margin at the printed magnitudes (up to 30) and still tells apart the same values in
+# bfloat16 (19.8593 printed in float32 is 18.75 in bfloat16).
+ARTICLE_FLOAT32 = 0.01
+ARTICLE_TOLERANCE = {"float32": ARTICLE_FLOAT32, "bfloat16": ARTICLE_BF16}
 
 
 # Near-ties (genspec/agreement.py): two computations of the same text may choose different tokens
