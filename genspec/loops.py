@@ -62,11 +62,12 @@ def sample(model, input_ids, max_new_tokens, generator, eos_token_ids=(), **scor
     return ids
 
 
-def beam_search(model, input_ids, num_beams, max_new_tokens):
+def beam_search(model, input_ids, num_beams, max_new_tokens, parents=None):
     """001 "traverse down the entire decision tree ... whilst keeping a record of the token scores of the path".
 
     Keeps the `num_beams` paths with the highest summed log-probability; returns the best one.
     Written for continuations that reach `max_new_tokens` without an end-of-sequence token.
+    A `parents` list, if given, receives each step's parent beam of every surviving path.
     """
     beams = input_ids.repeat(num_beams, 1)
     # Only the first beam is live at the start, so the first step does not pick one token num_beams times.
@@ -81,6 +82,8 @@ def beam_search(model, input_ids, num_beams, max_new_tokens):
         path_scores, flat = candidates.topk(num_beams)
         parent, token = flat // log_probs.shape[-1], flat % log_probs.shape[-1]
         beams = torch.cat([beams[parent], token[:, None]], dim=-1)
+        if parents is not None:
+            parents.append(parent)
         cache = output.past_key_values
         cache.reorder_cache(parent)  # each surviving path keeps its parent's keys and values
     return beams[path_scores.argmax()][None]

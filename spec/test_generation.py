@@ -16,10 +16,9 @@ from transformers.generation import (
 
 from genspec import loops
 from genspec.agreement import agree
-from genspec.embedded import model_card
 from genspec.reports import observations
 from genspec.run.tolerances import kernel_atol, near_tie_bound
-from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, last_position_scores
+from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, eos_ids, last_position_scores
 
 PROMPT = "how-are-you-chat"
 SHORT = 6  # new tokens for the comparisons that need several generate() runs
@@ -28,9 +27,8 @@ SEEDS = (0, 1)
 # generate() fills every setting not passed from the checkpoint's generation config, so a loop
 # compared with it must name all of them; these values switch an edit off.
 NEUTRAL = {"temperature": 1.0, "top_k": 0, "top_p": 1.0}
-# Qwen3-0.6B's default sampling settings (generation_config.json on the model card).
-CARD = model_card.generation_config()
-CARD_SAMPLING = {name: CARD[name] for name in ("temperature", "top_k", "top_p")}
+# Qwen3-0.6B's default sampling settings, as G5 and the model card state them.
+CARD_SAMPLING = {"temperature": 0.6, "top_k": 20, "top_p": 0.95}
 
 
 def new_tokens(result, prompt_ids):
@@ -54,22 +52,34 @@ def test_greedy_loop_equals_generate(model, tokenizer, forward_passes, greedy_re
     ids = forward_passes[prompt].tokens["input_ids"]
     steps = G1_STEPS[prompt]
     with torch.inference_mode():
-        looped = loops.greedy(model, ids, steps)
+        looped = loops.greedy(model, ids, steps, eos_token_ids=eos_ids(model))
     generated = new_tokens(greedy_results[prompt], ids)
     recorded({"generate": generated, "text": tokenizer.decode(generated)})
     assert looped.tolist() == greedy_results[prompt][:, : ids.shape[1] + steps].tolist()
-    assert_varied(new_tokens(looped, ids), at_least=min(10, steps // 2))
+    assert_varied(new_tokens(looped, ids), at_least=min(10, len(new_tokens(looped, ids)) // 2))
 
 
 @pytest.mark.claim("G2")
-def test_generation_stops_at_max_new_tokens(greedy_results, prompt_ids, model):
-    """G2 (001, 003): without an end-of-sequence token, generation stops after exactly max_new_tokens."""
-    generated = new_tokens(greedy_results[PROMPT], prompt_ids)
-    eos = set(model.generation_config.eos_token_id)
-    if eos & set(generated):  # the real model ends its reply: then it stopped at eos, the first to come
-        assert generated[-1] in eos and not eos & set(generated[:-1])
-    else:
-        assert len(generated) == GREEDY_STEPS
+def test_generation_stops_at_the_checkpoints_eos_or_max_new_tokens(model, forward_passes, greedy_results, greedy_continuations, evidence):
+    """G2 (001, 003): without eos_token_id passed, generate() stops on the checkpoint's own eos or after max_new_tokens, whichever comes first."""
+    eos = eos_ids(model)
+    ended = []
+    for name in CHAT_PROMPTS:
+        continuation = greedy_continuations[name].tolist()
+        at = [step for step, token in enumerate(continuation) if token in eos]
+        if at:
+            assert at == [len(continuation) - 1], f"{name}: eos {sorted(eos)} at steps {at} of {len(continuation)}: generation went on past it"
+            ended.append(name)
+        else:
+            assert len(continuation) == GREEDY_STEPS, f"{name}: {len(continuation)} new tokens, no eos, max_new_tokens {GREEDY_STEPS}"
+    assert ended, f"no reply reached the checkpoint's eos {sorted(eos)} within {GREEDY_STEPS} steps: stopping at eos is not shown"
+    # The loop knows nothing of generation configs: told the same eos ids, it stops at the same place.
+    ids = forward_passes[ended[0]].tokens["input_ids"]
+    with torch.inference_mode():
+        looped = loops.greedy(model, ids, GREEDY_STEPS, eos_token_ids=eos)
+    assert looped.tolist() == greedy_results[ended[0]].tolist()
+    evidence(f"{ended[0]} ends on eos after {len(greedy_continuations[ended[0]])} tokens; "
+             + ", ".join(f"{name} runs {GREEDY_STEPS}" for name in CHAT_PROMPTS if name not in ended))
 
 
 @pytest.mark.claim("G2")
@@ -124,68 +134,115 @@ def test_cached_and_uncached_scores_agree(model, prompt_ids, settings):
 def test_default_generation_config_is_the_model_cards(model):
     """G5 (000 "text generation is a randomised process"): the checkpoint's default config samples with temperature 0.6, top_k 20, top_p 0.95."""
     config = model.generation_config
-    assert config.do_sample is CARD["do_sample"] is True
+    assert config.do_sample is True
     assert {name: getattr(config, name) for name in CARD_SAMPLING} == CARD_SAMPLING
 
 
+# Sampling runs on the prompt whose reply runs long: a draw of <|im_end|> at the second step would leave nothing to compare.
+SAMPLING_PROMPT = "why-are-you-running-chat"
+SAMPLED_STEPS = 8
+G7_SEED = 2  # a seed under which each edit of G7 changes a draw within SAMPLED_STEPS (asserted there)
+
+
+@pytest.fixture(scope="module")
+def sampling_ids(forward_passes):
+    return forward_passes[SAMPLING_PROMPT].tokens["input_ids"]
+
+
 def generate_sampled(model, prompt_ids, seed, **settings):
-    """`generate()` with the global RNG seeded, as a user runs it; new ids only."""
+    """`generate()` with the global RNG seeded, as a user runs it: its new ids, and the raw scores it drew each one from."""
     torch.manual_seed(seed)
     with torch.inference_mode():
-        result = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), max_new_tokens=SHORT, **settings)
-    return new_tokens(result, prompt_ids)
+        result = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), max_new_tokens=SAMPLED_STEPS,
+                                output_logits=True, return_dict_in_generate=True, **settings)
+    return new_tokens(result.sequences, prompt_ids), [step[0] for step in result.logits]
 
 
 def loop_sampled(model, prompt_ids, seed, **edits):
     """The sampling loop with its own generator seeded like the global one; new ids only."""
     generator = torch.Generator(prompt_ids.device).manual_seed(seed)
     with torch.inference_mode():
-        return new_tokens(loops.sample(model, prompt_ids, SHORT, generator, **edits), prompt_ids)
+        return new_tokens(loops.sample(model, prompt_ids, SAMPLED_STEPS, generator, eos_token_ids=eos_ids(model), **edits), prompt_ids)
+
+
+def first_draw_an_edit_changes(prompt_ids, drawn, step_scores, seed, edits, without):
+    """Replays the draws of a run from the scores it drew from, each step once with `edits` and once with `without`
+    from the same generator state: the first step whose token differs, or None. Up to that step both runs saw the
+    same text, so the run's own scores are the ones either would have used."""
+    generator = torch.Generator(prompt_ids.device).manual_seed(seed)
+    for step, scores in enumerate(step_scores):
+        ids = torch.cat([prompt_ids, torch.tensor([drawn[:step]], device=prompt_ids.device, dtype=prompt_ids.dtype)], dim=-1)
+        state = generator.get_state()
+        tokens = []
+        for chosen in (edits, without):
+            generator.set_state(state)
+            tokens.append(torch.multinomial(loops.edit_scores(scores[None].float(), ids, **chosen).softmax(-1), 1, generator=generator).item())
+        if tokens[0] != tokens[1]:
+            return step
+        assert tokens[0] == drawn[step], f"the replay drew {tokens[0]} at step {step}, the run drew {drawn[step]}"
+    return None
 
 
 @pytest.fixture(scope="module")
-def sampled_by_seed(model, prompt_ids):
+def sampled_by_seed(model, sampling_ids):
     """Per seed: (the sampling loop with the model card's temperature, top-k and top-p, `generate()` as the checkpoint configures it)."""
-    return {seed: (loop_sampled(model, prompt_ids, seed, **CARD_SAMPLING), generate_sampled(model, prompt_ids, seed)) for seed in SEEDS}
+    return {seed: (loop_sampled(model, sampling_ids, seed, **CARD_SAMPLING), generate_sampled(model, sampling_ids, seed)) for seed in SEEDS}
 
 
 @pytest.mark.claim("G5")
-def test_default_sampling_varies_by_seed_repeats_by_seed(model, prompt_ids, sampled_by_seed, greedy_continuations, recorded):
+def test_default_sampling_varies_by_seed_repeats_by_seed(model, sampling_ids, sampled_by_seed, greedy_continuations, recorded):
     """G5 (000): with the default config output varies run to run, repeats under a fixed seed; do_sample=False is deterministic."""
-    (_, first), (_, other) = sampled_by_seed[0], sampled_by_seed[1]
+    (_, (first, _)), (_, (other, _)) = sampled_by_seed[0], sampled_by_seed[1]
     recorded({"seed 0": first, "seed 1": other})
-    assert generate_sampled(model, prompt_ids, 0) == first
+    assert generate_sampled(model, sampling_ids, 0)[0] == first
     assert first != other
-    assert generate_sampled(model, prompt_ids, 2, do_sample=False) == greedy_continuations[PROMPT][:SHORT].tolist()
+    assert generate_sampled(model, sampling_ids, 2, do_sample=False)[0] == greedy_continuations[SAMPLING_PROMPT][:SAMPLED_STEPS].tolist()
 
 
 @pytest.mark.claim("G6")
 @pytest.mark.parametrize("seed", SEEDS)
 def test_sampling_loop_equals_generate_under_one_seed(sampled_by_seed, seed, recorded):
     """G6 (001 Generation strategy): softmax of the edited scores and a seeded draw give exactly the default `generate()`."""
-    looped, generated = sampled_by_seed[seed]
+    looped, (generated, _) = sampled_by_seed[seed]
     recorded({"generate": generated})
     assert looped == generated
     assert_varied(looped)
 
 
 @pytest.mark.claim("G6")
+@pytest.mark.parametrize("dropped", ["temperature", "top_k", "top_p"])
+def test_each_default_edit_changes_a_draw(sampling_ids, sampled_by_seed, dropped, evidence):
+    """G6: the equality above is only worth something if each edit matters: without it, some seed's draws differ."""
+    without = CARD_SAMPLING | {dropped: NEUTRAL[dropped] if dropped == "temperature" else None}
+    changed = {seed: first_draw_an_edit_changes(sampling_ids, *sampled_by_seed[seed][1], seed, CARD_SAMPLING, without) for seed in SEEDS}
+    assert any(step is not None for step in changed.values()), \
+        f"dropping {dropped} changes no draw under seeds {SEEDS}: G6 could not tell a generate() that forgot it"
+    evidence(f"without {dropped}: " + ", ".join(f"seed {seed} {'draws differently at step ' + str(step) if step is not None else 'unchanged'}"
+                                              for seed, step in changed.items()))
+
+
+@pytest.mark.claim("G6")
 def test_sampling_loop_differs_under_another_seed(sampled_by_seed):
     """G6: the equality comes from the shared seed — a loop seeded differently from generate draws differently."""
-    looped_seed_0, (_, generated_seed_1) = sampled_by_seed[0][0], sampled_by_seed[1]
+    looped_seed_0, (_, (generated_seed_1, _)) = sampled_by_seed[0][0], sampled_by_seed[1]
     assert looped_seed_0 != generated_seed_1
 
 
 @pytest.mark.claim("G7")
 @pytest.mark.parametrize("edits", [{"repetition_penalty": 1.3, "top_k": 50}, {"top_k": 5, "temperature": 1.5}],
                          ids=["repetition-penalty-top-50", "top-5-hot"])
-def test_score_edits_before_selection_equal_generate(model, prompt_ids, edits, recorded):
-    """G7 (001): repetition penalty and top-k are score edits before the draw; loops with them equal generate."""
-    looped = loop_sampled(model, prompt_ids, 11, **edits)
-    generated = generate_sampled(model, prompt_ids, 11, do_sample=True, **(NEUTRAL | edits))
+def test_score_edits_before_selection_equal_generate(model, sampling_ids, edits, recorded, evidence):
+    """G7 (001): repetition penalty and top-k are score edits before the draw; each changes the draw, and loops with them equal generate."""
+    looped = loop_sampled(model, sampling_ids, G7_SEED, **edits)
+    generated, step_scores = generate_sampled(model, sampling_ids, G7_SEED, do_sample=True, **(NEUTRAL | edits))
     recorded({"generate": generated})
     assert looped == generated
     assert_varied(looped)
+    for edit in edits:
+        without = {name: value for name, value in edits.items() if name != edit}
+        step = first_draw_an_edit_changes(sampling_ids, generated, step_scores, G7_SEED, edits, without)
+        assert step is not None, f"{edit}={edits[edit]} changes no draw here: the equality could not tell a generate() that ignored it"
+        evidence(f"without {edit}={edits[edit]} the draw differs at step {step}")
 
 
 @pytest.mark.claim("G6", "G7")
@@ -210,24 +267,38 @@ def test_score_edits_equal_transformers_processors(seed, temperature, top_k, top
 @pytest.mark.claim("G8")
 def test_beam_search_loop_equals_generate(model, prompt_ids, recorded):
     """G8 (001): walking the tree while keeping path scores equals `generate(num_beams=3, do_sample=False)`."""
+    parents = []
     with torch.inference_mode():
-        looped = loops.beam_search(model, prompt_ids, num_beams=3, max_new_tokens=SHORT // 2)
-        generated = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), num_beams=3, do_sample=False, max_new_tokens=SHORT // 2)
+        looped = loops.beam_search(model, prompt_ids, num_beams=3, max_new_tokens=SHORT, parents=parents)
+        generated = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), num_beams=3, do_sample=False, max_new_tokens=SHORT)
     recorded({"generate": new_tokens(generated, prompt_ids)})
+    # A beam that takes another beam's history needs that beam's cache: only such steps test the cache reorder.
+    # (Step 0 does not count: all beams start from the same prompt.)
+    reordered = [step for step, parent in enumerate(parents[1:], start=1) if parent.tolist() != list(range(len(parent)))]
+    assert len(reordered) >= 2, f"beams took another beam's history only at steps {reordered}: too few to prove the walk"
     assert looped.tolist() == generated.tolist()
     assert_varied(new_tokens(looped, prompt_ids), at_least=SHORT // 3)
 
 
 @pytest.mark.claim("G9")
-def test_top_branch_at_each_step_is_the_greedy_path(model, prompt_ids, greedy_continuations, recorded):
+def test_top_branch_at_each_step_is_the_greedy_path(model, prompt_ids, greedy_continuations, greedy_step_scores, settings, recorded):
     """G9 (001 Decision Tree): the top-3 branches at each step; following the highest score at each step is the greedy path."""
+    depth = SHORT // 2
     with torch.inference_mode():
-        tree = loops.top_k_tree(model, prompt_ids, k=3, depth=SHORT // 2)
+        tree = loops.top_k_tree(model, prompt_ids, k=3, depth=depth)
     recorded({"branches": [[token for token, _ in step] for step in tree],
               "scores": observations.tensor(torch.tensor([[score for _, score in step] for step in tree]))})
-    assert all(len(branches) == 3 for branches in tree)
-    assert all(scores == sorted(scores, reverse=True) for scores in ([s for _, s in b] for b in tree))
-    assert [branches[0][0] for branches in tree] == greedy_continuations[PROMPT][: SHORT // 2].tolist()
+    assert [branches[0][0] for branches in tree] == greedy_continuations[PROMPT][:depth].tolist()
+    # Each branch's score is the one generate() computed at that step (another kernel path: within the kernel tolerance),
+    # and no token left out of the tree scores above its third branch.
+    for step, branches in enumerate(tree):
+        generated_row = greedy_step_scores[PROMPT][step].float()
+        tokens = [token for token, _ in branches]
+        torch.testing.assert_close(torch.tensor([score for _, score in branches]), generated_row[tokens].cpu(),
+                                   rtol=0, atol=kernel_atol(settings.dtype), msg=lambda m, step=step: f"step {step}: {m}")
+        left_out = generated_row.clone()
+        left_out[tokens] = float("-inf")
+        assert left_out.max() <= branches[-1][1] + kernel_atol(settings.dtype), f"step {step}: token {left_out.argmax().item()} outscores the third branch"
 
 
 @pytest.mark.claim("G10")
