@@ -9,11 +9,12 @@ import pytest
 import tokenizers
 import torch
 import transformers
+from transformers import AutoModelForCausalLM
 
 from genspec.classification import head_replaced_by_tying
 from genspec.reports.snapshots import ObservationExtension, identity_directory
 from genspec.run import claims, model_source, options, printed
-from genspec.run.loading import load_causal_lm, load_tokenizer, transformers_messages
+from genspec.run.loading import load_pretrained, load_tokenizer, transformers_messages
 from genspec.run.tolerances import snapshot_tolerance
 
 pytest_plugins = ["genspec.reports.proof_report"]
@@ -71,7 +72,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         claims.claims_of(item)  # an unknown claim id stops the run here
         if tied_head and item.get_closest_marker("classifier_against_causal_lm"):
-            item.add_marker(pytest.mark.xfail(strict=True, reason=TIED_HEAD_4X))
+            item.add_marker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=TIED_HEAD_4X))
         if small and item.get_closest_marker("article_sizes"):
             item.add_marker(pytest.mark.skip(
                 reason="embedded-small has 2 layers: the article's Qwen3-0.6B sizes need the full-size default"
@@ -102,14 +103,15 @@ def tokenizer(source):
 class LoadedModel(NamedTuple):
     model: torch.nn.Module
     log: list[str]  # what transformers logged while loading
+    info: dict  # from_pretrained's loading info: missing, unexpected and mismatched keys
 
 
 @pytest.fixture(scope="session")
 def loaded_model(source, settings) -> LoadedModel:
     """The causal LM, loaded once per session as the articles load it."""
     with transformers_messages() as log:
-        model = load_causal_lm(source.path, settings.dtype, settings.device)
-    return LoadedModel(model, log)
+        model, info = load_pretrained(AutoModelForCausalLM, source.path, settings.dtype, settings.device)
+    return LoadedModel(model, log, info)
 
 
 @pytest.fixture(scope="session")

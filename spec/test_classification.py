@@ -123,10 +123,17 @@ def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, t
     agreement = agree(string_tokens, greedy[:agreeing], string_loop_scores(classifier, tokenizer, text, pieces),
                       greedy_step_scores[prompt].__getitem__, near_tie_bound(settings.dtype), ("string loop", "greedy generate()"))
     evidence(agreement.evidence + (f"; decode→encode first breaks at step {breaks[0]}" if breaks else ""))
-    if breaks:
-        print(f"{prompt}: decode→encode does not round-trip at steps {breaks} "
-              f"(first: {tokenizer.decode(greedy[breaks[0]:breaks[0] + 1])!r} after "
-              f"{tokenizer.decode(greedy[max(0, breaks[0] - 2):breaks[0]])!r})")
+
+
+@pytest.mark.claim("C4")
+def test_string_loop_parts_from_the_ids_at_the_emoji(tokenizer):
+    """C4 (001): where decode→encode does not round-trip, the string loop's input parts from the ids: the 😊 of 001's reply is two ids
+    (26525, 232), and neither decodes to a whole character, so the text after step 7 no longer tokenizes to the reply's ids."""
+    reply = [9707, 0, 2585, 525, 498, 3351, 30, 26525, 232, 151645]  # 001: "Hello! How are you today? 😊<|im_end|>"
+    text = chat_text(tokenizer, "how are you?")
+    breaks = loops.retokenization_breaks(tokenizer, text, reply)
+    assert breaks[:1] == [7], f"decode→encode breaks at steps {breaks}; 001's 😊 (ids 26525, 232) starts at step 7"
+    assert tokenizer.decode(reply[7:9]) == " 😊" and "\ufffd" in tokenizer.decode(reply[7:8])
 
 
 def string_loop_scores(classifier, tokenizer, text, pieces):

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 import transformers
 from packaging.version import Version
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoTokenizer
 
 TRANSFORMERS = Version(transformers.__version__)
 # `dtype=` exists from 4.56; older releases only know `torch_dtype=`.
@@ -30,10 +30,6 @@ def load_pretrained(model_class, path: Path, dtype: str, device: str, **kwargs):
     model.to(device)
     model.requires_grad_(False)  # "setting our model in inference mode" (003)
     return model.eval(), info
-
-
-def load_causal_lm(path: Path, dtype: str, device: str):
-    return load_pretrained(AutoModelForCausalLM, path, dtype, device)[0]
 
 
 @contextmanager
