@@ -1,8 +1,9 @@
 """V: the values the articles print from the real Qwen/Qwen3-0.6B (001, 003, 000).
 
 Every test runs its code on any model and records what it observed. On the real weights it then
-compares with the articles; on a stand-in the observation is checked against the stand-in's own
-snapshot and the claim is skipped with the line that says how to get the real weights.
+compares with the articles, in the dtype the article printed the value in (fixtures/articles.json);
+on a stand-in, or in the other dtype, the observation is checked against the run's own snapshot
+and the claim is skipped with the line that says which run judges it.
 """
 
 import pytest
@@ -14,27 +15,31 @@ from genspec.reports import observations
 from genspec.run.loading import chat_text, encode
 from genspec.run.model_source import HOW_TO_GET_REAL_WEIGHTS, REAL_MODEL
 from genspec.run.printed import articles
-from genspec.run.tolerances import ARTICLE_BF16
+from genspec.run.tolerances import ARTICLE_TOLERANCE
 
 VALUES = articles()["values"]
 CARD = model_card.generation_config()
 
 
 @pytest.fixture
-def judge_against_the_articles(source):
-    """Call after recording: on a stand-in the articles' numbers cannot be judged, so the test ends skipped."""
-    def judge():
+def judge_against_the_articles(source, settings):
+    """`judge(printed_dtype)`, called after recording: the articles' numbers are judged only on the real weights, in the
+    dtype the article printed them in; otherwise the test ends skipped, saying which run judges it."""
+    def judge(printed_dtype: str):
         if source.is_stand_in:
-            pytest.skip(source.unavailable or f"needs the real {REAL_MODEL} weights: {HOW_TO_GET_REAL_WEIGHTS}")
+            pytest.skip(source.unavailable or f"needs the real {REAL_MODEL} weights: {HOW_TO_GET_REAL_WEIGHTS}"
+                                              f"; then add `--dtype {printed_dtype}`, the dtype the article printed this in")
+        if settings.dtype != printed_dtype:
+            pytest.skip(f"printed in {printed_dtype}: judged by `pytest --model {source.requested} --dtype {printed_dtype}`")
     return judge
 
 
-def close_to_printed(observed: float, printed: float) -> bool:
-    return abs(observed - printed) <= ARTICLE_BF16
+def close_to_printed(observed: float, printed: float, dtype: str) -> bool:
+    return abs(observed - printed) <= ARTICLE_TOLERANCE[dtype]
 
 
-def differs_by(observed: float, printed: float) -> str:
-    return f"differs by {abs(observed - printed):.4g}, the tolerance is {ARTICLE_BF16:g}"
+def differs_by(observed: float, printed: float, dtype: str) -> str:
+    return f"differs by {abs(observed - printed):.4g}, the tolerance in {dtype} is {ARTICLE_TOLERANCE[dtype]:g}"
 
 
 def verdict(differences: list[str]) -> None:
@@ -85,11 +90,11 @@ def test_top_1_after_how_are_you_is_hello(tokenizer, forward_passes, recorded, j
     printed = VALUES["next_token"]
     top_score, top_index = forward_passes[printed["prompt"]].logits[:, -1, :].topk(1, dim=-1)
     recorded({"top_index": top_index.item(), "top_text": tokenizer.decode(top_index[0]), "top_score": observations.tensor(top_score)})
-    judge_against_the_articles()
+    judge_against_the_articles(printed["dtype"])
     index, text, score = top_index.item(), tokenizer.decode(top_index[0]), top_score.item()
     if (index, text) != (printed["top_index"], printed["top_text"]) or not close_to_printed(score, printed["top_score"]):
         verdict([(f"top-1 after the how-are-you chat: {index} {text!r} ({score:.4g}); the article printed "
-                 f"{printed['top_index']} {printed['top_text']!r} ({printed['top_score']}); the score {differs_by(score, printed['top_score'])}")])
+                 f"{printed['top_index']} {printed['top_text']!r} ({printed['top_score']}); the score {differs_by(score, printed['top_score'], printed['dtype'])}")])
 
 
 @pytest.mark.claim("V2")
@@ -102,10 +107,10 @@ def test_position_4_predicts_the(tokenizer, forward_passes, recorded, judge_agai
     value = observed.logits[tuple(printed["logit_index"])].item()
     recorded({"previous_text": previous, "prediction": prediction, "logits[0, 3, 25]": observations.tensor(torch.tensor(value))})
     assert previous == printed["previous_text"]  # the tokenizer's part holds on any weights
-    judge_against_the_articles()
-    if prediction != printed["top_text"] or not close_to_printed(value, printed["logit_value"]):
+    judge_against_the_articles(printed["dtype"])
+    if prediction != printed["top_text"] or not close_to_printed(value, printed["logit_value"], printed["dtype"]):
         verdict([(f"after {previous!r}: predicted {prediction!r}, logits[0, 3, 25] = {value:.4g}; the article printed "
-                 f"{printed['top_text']!r}, {printed['logit_value']}; the logit {differs_by(value, printed['logit_value'])}")])
+                 f"{printed['top_text']!r}, {printed['logit_value']}; the logit {differs_by(value, printed['logit_value'], printed['dtype'])}")])
 
 
 @pytest.mark.claim("V3")
@@ -120,7 +125,7 @@ def test_per_position_table(tokenizer, forward_of, recorded, judge_against_the_a
     ]
     recorded({"table": rows})
     assert [previous for previous, _ in rows] == [previous for previous, _ in printed["rows"]]
-    judge_against_the_articles()
+    judge_against_the_articles(printed["dtype"])
     verdict([f"after {previous!r}: predicted {predicted!r}; the article printed {expected!r}"
              for (previous, predicted), (_, expected) in zip(rows, printed["rows"], strict=True) if predicted != expected])
 
@@ -133,7 +138,7 @@ def test_classification_loop_prints_the_reply(classifier, tokenizer, recorded, j
         pieces = loops.classify_text_greedily(classifier, tokenizer, chat_text(tokenizer, printed["user"]), printed["max_new_tokens"])
     text = "".join(piece for _, piece in pieces)
     recorded({"printed": text})
-    judge_against_the_articles()
+    judge_against_the_articles(printed["dtype"])
     if text != printed["printed"]:
         part = next((i for i, (a, b) in enumerate(zip(text, printed["printed"], strict=False)) if a != b), min(len(text), len(printed["printed"])))
         verdict([(f"the classification loop printed {text!r}; the article printed {printed['printed']!r}; "
@@ -151,25 +156,25 @@ def test_hi_reply_is_reachable_and_greedy_is_recorded(model, tokenizer, settings
         greedy = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), do_sample=False, max_new_tokens=printed["max_new_tokens"])
     greedy_text = tokenizer.decode(greedy[0, prompt_ids.shape[1]:])
     recorded({"printed reply reachability": snapshot_of(steps), "greedy reply": greedy_text})
-    judge_against_the_articles()
+    judge_against_the_articles(printed["dtype"])
     verdict(dropped(tokenizer, reply_ids, steps))
 
 
 @pytest.mark.claim("V6")
 @pytest.mark.parametrize("row", [pytest.param(row, id=row["id"]) for row in VALUES["printed_rows"]])
 def test_printed_rows_match(forward_of, row, recorded, judge_against_the_articles):
-    """V6 (001, 003): the printed logits and hidden-state rows match within a bf16 tolerance."""
+    """V6 (001, 003, 000): the printed logits and hidden-state rows match, each within the tolerance of the dtype it was printed in."""
     forward = forward_of(row["chat"], True) if "chat" in row else forward_of(row["text"])
     values = forward.last_hidden_state if row.get("hidden") else forward.logits
     observed = values[0, row["position"]]
     recorded({"row": observations.scores(observed)})
-    judge_against_the_articles()
+    judge_against_the_articles(row["dtype"])
     edges, printed_edges = observed[:3].tolist() + observed[-3:].tolist(), row["first"] + row["last"]
-    if not all(close_to_printed(o, p) for o, p in zip(edges, printed_edges, strict=True)):
+    if not all(close_to_printed(o, p, row["dtype"]) for o, p in zip(edges, printed_edges, strict=True)):
         largest = max(range(6), key=lambda i: abs(edges[i] - printed_edges[i]))
         shown = ", ".join(f"{value:.4g}" for value in edges[:3]) + ", ..., " + ", ".join(f"{value:.4g}" for value in edges[3:])
         verdict([(f"row {row['id']}: observed [{shown}]; the article printed {row['first']} ... {row['last']}; "
-                 f"largest difference {abs(edges[largest] - printed_edges[largest]):.4g} at edge {largest}, the tolerance is {ARTICLE_BF16:g}")])
+                 f"largest difference {abs(edges[largest] - printed_edges[largest]):.4g} at edge {largest}, the tolerance in {row['dtype']} is {ARTICLE_TOLERANCE[row['dtype']]:g}")])
 
 
 @pytest.mark.claim("V7")
@@ -179,5 +184,5 @@ def test_printed_samples_are_reachable(model, tokenizer, settings, sampled, reco
     prompt_ids = prompt_ids_of(tokenizer, sampled["prompt"], settings.device)
     steps = reachability(model, prompt_ids, sampled["new_ids"])
     recorded({"reachability": snapshot_of(steps)})
-    judge_against_the_articles()
+    judge_against_the_articles(sampled["dtype"])
     verdict(dropped(tokenizer, sampled["new_ids"], steps))
