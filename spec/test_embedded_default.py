@@ -16,6 +16,7 @@ import torch
 from safetensors import safe_open
 
 from genspec import REPOSITORY
+from genspec.classification import head_replaced_by_tying
 from genspec.embedded import checkpoint
 from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, TINY, eos_ids
 
@@ -38,6 +39,13 @@ def stand_in(source):
     return source
 
 
+@pytest.fixture
+def stand_in_head(stand_in):
+    if head_replaced_by_tying(stand_in.path):
+        pytest.skip("this transformers ties lm_head to embed_tokens (A7), so the stand-in's constructed head is not the one scoring")
+    return stand_in
+
+
 @pytest.mark.parametrize("prompt", CHAT_PROMPTS)
 def test_stand_in_greedy_continuations_are_varied(stand_in, greedy_continuations, prompt):
     """The stand-in's greedy continuations of the articles' chat prompts use at least 10 distinct tokens (issue #2)."""
@@ -45,7 +53,7 @@ def test_stand_in_greedy_continuations_are_varied(stand_in, greedy_continuations
     assert len(set(continuation)) >= MIN_DISTINCT_TOKENS, continuation
 
 
-def test_stand_in_continuations_repeat_tokens_and_the_prompts(stand_in, greedy_continuations, greedy_step_scores, forward_passes):
+def test_stand_in_continuations_repeat_tokens_and_the_prompts(stand_in_head, greedy_continuations, greedy_step_scores, forward_passes):
     """Tokens recur, and tokens already in the text rank in the top 50 (G7's top-k) at some steps: what a repetition penalty acts on."""
     repeated = {name: len(c) - len(set(c.tolist())) for name, c in greedy_continuations.items()}
     assert any(repeated.values()), f"no greedy continuation repeats a token: {repeated}"
@@ -58,7 +66,7 @@ def test_stand_in_continuations_repeat_tokens_and_the_prompts(stand_in, greedy_c
     assert seen_in_top_50 >= 8, f"tokens already in the text rank in the top 50 at only {seen_in_top_50} steps"
 
 
-def test_stand_in_reply_ends_on_the_model_cards_eos(stand_in, model, tokenizer, greedy_continuations):
+def test_stand_in_reply_ends_on_the_model_cards_eos(stand_in_head, model, tokenizer, greedy_continuations):
     """One reply ends on <|im_end|>, the model card's eos, within the 32 greedy steps; the other runs all 32 (G2 needs both)."""
     im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
     assert im_end in eos_ids(model)
@@ -88,7 +96,8 @@ def _build_in_subprocess(cache_root, seed, kill_before_publishing=False):
     code = textwrap.dedent(f"""
         import os, signal, sys
         from pathlib import Path
-        from genspec.embedded import checkpoint
+        from genspec.classification import head_replaced_by_tying
+from genspec.embedded import checkpoint
         checkpoint.PROFILES["tiny"] = {TINY!r}
         checkpoint._built_tokenizer = lambda: Path({str(tokenizer)!r})
         if {kill_before_publishing!r}:

