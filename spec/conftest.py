@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 import torch
+from safetensors import safe_open
 
 from genspec.classification import load_classifier
 from genspec.embedded import checkpoint
@@ -46,6 +47,15 @@ def forward_passes(forward_of) -> dict[str, ForwardPass]:
 
 
 GREEDY_STEPS = 32
+
+
+def stored_norm_weights(checkpoint_path) -> dict[str, torch.Tensor]:
+    """Every norm weight as the checkpoint's safetensors store it, by name (read from the files, not from a loaded model)."""
+    stored = {}
+    for file in checkpoint_path.glob("*.safetensors"):
+        with safe_open(str(file), framework="pt") as handle:
+            stored |= {name: handle.get_tensor(name) for name in handle.keys() if name.endswith("norm.weight")}  # noqa: SIM118 (not a dict)
+    return stored
 
 
 def eos_ids(model) -> set[int]:

@@ -5,11 +5,11 @@ import pytest
 import torch
 import transformers
 from packaging.version import Version
-from safetensors import safe_open
 from transformers import AutoModelForCausalLM
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 
 from genspec import FIXTURES
+from spec.conftest import stored_norm_weights
 
 PRINTED = FIXTURES / "printed"
 # The articles print the tree twice, differing only in the act_fn line (see X1).
@@ -29,10 +29,7 @@ def test_print_model_is_the_printed_tree(model, recorded):
 @pytest.mark.claim("A1")
 def test_the_trees_norms_scale_by_the_checkpoints_weights(model, source, settings, evidence):
     """A1 (000, 003): each Qwen3RMSNorm of the tree computes x / rms(x) · weight, with the weight the checkpoint stores."""
-    stored = {}
-    for file in source.path.glob("*.safetensors"):
-        with safe_open(str(file), framework="pt") as handle:
-            stored |= {name: handle.get_tensor(name) for name in handle.keys() if name.endswith("norm.weight")}  # noqa: SIM118 (not a dict)
+    stored = stored_norm_weights(source.path)
     modules = dict(model.named_modules())
     for name in ("model.norm", "model.layers.0.input_layernorm", "model.layers.0.post_attention_layernorm",
                  "model.layers.0.self_attn.q_norm", "model.layers.0.self_attn.k_norm"):

@@ -13,12 +13,11 @@ import textwrap
 
 import pytest
 import torch
-from safetensors import safe_open
 
 from genspec import REPOSITORY
 from genspec.classification import head_replaced_by_tying
 from genspec.embedded import checkpoint
-from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, TINY, eos_ids
+from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, TINY, eos_ids, stored_norm_weights
 
 # Enough distinct tokens that a loop broken by one position or one cache update cannot agree
 # with generate() by accident (issue #2: at least 10 in 32 greedy steps).
@@ -77,8 +76,7 @@ def test_stand_in_reply_ends_on_the_model_cards_eos(stand_in_head, model, tokeni
 
 def test_stand_in_norm_weights_are_drawn_away_from_one(stand_in):
     """Norm weights are not the default 1.0: a norm that ignored its weight, or a weight not loaded, would change the scores."""
-    with safe_open(str(stand_in.path / checkpoint.WEIGHTS), framework="pt") as handle:
-        weights = torch.cat([handle.get_tensor(name).float() for name in handle.keys() if name.endswith("norm.weight")])  # noqa: SIM118
+    weights = torch.cat([weight.float() for weight in stored_norm_weights(stand_in.path).values()])
     assert (weights == 1.0).float().mean() < 0.05 and weights.log().std() > 0.2, f"spread {weights.log().std():.3f}"
 
 
