@@ -94,8 +94,7 @@ def _build_in_subprocess(cache_root, seed, kill_before_publishing=False):
     code = textwrap.dedent(f"""
         import os, signal, sys
         from pathlib import Path
-        from genspec.classification import head_replaced_by_tying
-from genspec.embedded import checkpoint
+        from genspec.embedded import checkpoint
         checkpoint.PROFILES["tiny"] = {TINY!r}
         checkpoint._built_tokenizer = lambda: Path({str(tokenizer)!r})
         if {kill_before_publishing!r}:
