@@ -48,7 +48,7 @@ def prompt_ids(forward_passes):
 
 @pytest.mark.claim("G1")
 @pytest.mark.parametrize("prompt", CHAT_PROMPTS)
-def test_greedy_loop_equals_generate(model, tokenizer, forward_passes, greedy_results, prompt, recorded):
+def test_greedy_loop_equals_generate(model, tokenizer, forward_passes, greedy_results, greedy_step_scores, prompt, recorded):
     """G1 (001, 004): argmax of the last position, append, repeat — exactly `generate(do_sample=False)`."""
     ids = forward_passes[prompt].tokens["input_ids"]
     steps = G1_STEPS[prompt]
@@ -57,6 +57,11 @@ def test_greedy_loop_equals_generate(model, tokenizer, forward_passes, greedy_re
     generated = new_tokens(greedy_results[prompt], ids)
     recorded({"generate": generated, "text": tokenizer.decode(generated)})
     assert looped.tolist() == greedy_results[prompt][:, : ids.shape[1] + steps].tolist()
+    # Past the looped steps, generate() itself must do nothing but take the argmax of the model's scores:
+    # a greedy generate() that edited them (a repetition penalty) picks another token where a word recurs.
+    argmax = greedy_step_scores[prompt].argmax(dim=-1).tolist()
+    edited = [(step, token, best) for step, (token, best) in enumerate(zip(generated, argmax, strict=True)) if token != best]
+    assert not edited, "generate(do_sample=False) did not take the top score at (step, chose, top): " + str(edited[:5])
     assert_varied(new_tokens(looped, ids), at_least=min(10, len(new_tokens(looped, ids)) // 2))
 
 
@@ -295,7 +300,8 @@ def test_beam_search_loop_equals_generate(model, prompt_ids, recorded, source):
     # (Step 0 does not count: all beams start from the same prompt.)
     reordered = [step for step, parent in enumerate(parents[1:], start=1) if parent.tolist() != list(range(len(parent)))]
     assert len(reordered) >= 2 or head_replaced_by_tying(source.path), f"beams took another beam's history only at steps {reordered}: too few to prove the walk"
-    assert looped.tolist() == generated.tolist()
+    assert new_tokens(looped, prompt_ids) == new_tokens(generated, prompt_ids), \
+        f"best beam: loop {new_tokens(looped, prompt_ids)}, generate() {new_tokens(generated, prompt_ids)} (beams reordered at steps {reordered})"
     assert_varied(new_tokens(looped, prompt_ids), at_least=SHORT // 3)
 
 
