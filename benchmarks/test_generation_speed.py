@@ -119,7 +119,7 @@ def test_generate_sampling(benchmark, model, prompt_ids, bandwidth, bytes_per_to
 
 @pytest.mark.benchmark(group="sampling, 32 new tokens")
 def test_sampling_loop(benchmark, model, prompt_ids, bandwidth, bytes_per_token):
-    run = lambda: loops.sample(model, prompt_ids, NEW_TOKENS, torch.Generator(prompt_ids.device).manual_seed(0), **SAMPLING)
+    run = lambda: loops.sample(model, prompt_ids, NEW_TOKENS, seed=0, **SAMPLING)
     measure(benchmark, bandwidth, bytes_per_token, NEW_TOKENS, run)
 
 

@@ -21,7 +21,7 @@ def greedy(model, input_ids, max_new_tokens, eos_token_ids=(), use_cache=True):
         cache = output.past_key_values if use_cache else None
         next_token = output.logits[:, -1, :].argmax(dim=-1, keepdim=True)  # 003: logits[:, -1, :] scores the next token
         ids = torch.cat([ids, next_token], dim=-1)
-        if next_token.item() in eos_token_ids:  # 001: "till model generates end of sequence token"
+        if eos_token_ids and next_token.item() in eos_token_ids:  # 001: "till model generates end of sequence token"
             break
     return ids
 
@@ -47,8 +47,18 @@ def edit_scores(scores, ids, temperature=1.0, top_k=None, top_p=None, repetition
     return scores
 
 
-def sample(model, input_ids, max_new_tokens, generator, eos_token_ids=(), **score_edits):
-    """001 "randomly draw the next token ... where the sampling probability is determined by the model's output score"."""
+def seeded_generator(device, seed: int) -> torch.Generator:
+    """A generator on the device the draws happen on: `generate()` draws from that device's default
+    generator, which `torch.manual_seed(seed)` seeds; CUDA's generator draws other numbers than the CPU's."""
+    return torch.Generator(device).manual_seed(seed)
+
+
+def sample(model, input_ids, max_new_tokens, seed, eos_token_ids=(), **score_edits):
+    """001 "randomly draw the next token ... where the sampling probability is determined by the model's output score".
+
+    Draws as `torch.manual_seed(seed); model.generate(do_sample=True)` does, from a generator of the ids' device.
+    """
+    generator = seeded_generator(input_ids.device, seed)
     ids, cache = input_ids, None
     for _ in range(max_new_tokens):
         fresh = ids[:, -1:] if cache is not None else ids
@@ -57,7 +67,7 @@ def sample(model, input_ids, max_new_tokens, generator, eos_token_ids=(), **scor
         scores = edit_scores(output.logits[:, -1, :].float(), ids, **score_edits)
         next_token = torch.multinomial(scores.softmax(dim=-1), num_samples=1, generator=generator)
         ids = torch.cat([ids, next_token], dim=-1)
-        if next_token.item() in eos_token_ids:
+        if eos_token_ids and next_token.item() in eos_token_ids:
             break
     return ids
 
@@ -108,7 +118,7 @@ def classify_greedily(classifier, input_ids, max_new_tokens, eos_token_ids=()):
     for _ in range(max_new_tokens):
         next_token = classifier(ids).logits.argmax(dim=-1, keepdim=True)  # one class per text: the next token
         ids = torch.cat([ids, next_token], dim=-1)
-        if next_token.item() in eos_token_ids:
+        if eos_token_ids and next_token.item() in eos_token_ids:
             break
     return ids
 

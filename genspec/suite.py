@@ -15,6 +15,7 @@ from genspec.classification import head_replaced_by_tying
 from genspec.reports.snapshots import ObservationExtension, identity_directory
 from genspec.run import claims, model_source, options, printed
 from genspec.run.loading import load_pretrained, load_tokenizer, transformers_messages
+from genspec.run.platform import recording_key
 from genspec.run.tolerances import snapshot_tolerance
 
 pytest_plugins = ["genspec.reports.proof_report"]
@@ -121,14 +122,29 @@ def model(loaded_model):
 
 @pytest.fixture
 def recorded(snapshot, request, source, settings):
-    """`recorded(observation)`: keep what the test observed, and compare it with this model's snapshot."""
-    directory = identity_directory(source.identity, settings.dtype)
-    extension = ObservationExtension.for_run(directory, *snapshot_tolerance(settings.dtype, settings.device))
-    comparing = settings.snapshots == "compare" and (directory.exists() or request.config.option.update_snapshots)
+    """`recorded(observation, decided_by=None)`: keep what the test observed, and compare it with this model's snapshot.
 
-    def record(observation):
+    decided_by names what besides the model decides the observation ("generator": seeded draws,
+    "rounding": tokens chosen by argmax), so that it is recorded per platform (genspec/run/platform.py).
+    Where nothing is recorded for this run's platform, the observation is reported, not compared.
+    """
+    tolerance = snapshot_tolerance(settings.dtype, settings.device)
+
+    def record(observation, decided_by: str | None = None):
         request.node.user_properties.append(("observation", observation))
-        if comparing:
-            assert snapshot.use_extension(extension) == observation
+        if settings.snapshots != "compare":
+            return
+        base = identity_directory(source.identity, settings.dtype)
+        key = recording_key(decided_by, settings.dtype, settings.device)
+        directory = base / key if key else base
+        updating = request.config.option.update_snapshots
+        if key and base.exists() and not directory.exists() and not updating:
+            elsewhere = sorted(path.name.removeprefix("on-") for path in base.glob("on-*"))
+            request.node.user_properties.append(("evidence", (
+                f"observation not compared: the {decided_by} decides it and it is recorded for "
+                f"{', '.join(elsewhere) or 'no platform'}, not for {key.removeprefix('on-')} (--snapshot-update records it)")))
+            return
+        if directory.exists() or updating:
+            assert snapshot.use_extension(ObservationExtension.for_run(directory, *tolerance)) == observation
 
     return record

@@ -96,7 +96,7 @@ def test_classification_loop_reproduces_greedy_generation(classifier, forward_pa
     with torch.inference_mode():
         looped = loops.classify_greedily(classifier, ids, C3_STEPS)
     new = looped[0, ids.shape[1]:].tolist()
-    recorded({"classification loop": new})
+    recorded({"classification loop": new}, decided_by="rounding")
     agreement = agree(new, greedy_continuations["how-are-you-chat"][:C3_STEPS].tolist(), classifier_scores(classifier, ids, new),
                       greedy_step_scores["how-are-you-chat"].__getitem__, near_tie_bound(settings.dtype),
                       ("classification loop", "greedy generate()"))
@@ -119,7 +119,7 @@ def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, t
     with torch.inference_mode():
         pieces = loops.classify_text_greedily(classifier, tokenizer, text, agreeing)
     string_tokens = [token for token, _ in pieces]
-    recorded({"retokenization_breaks": breaks, "string loop": [text for _, text in pieces]})
+    recorded({"retokenization_breaks": breaks, "string loop": [text for _, text in pieces]}, decided_by="rounding")
     agreement = agree(string_tokens, greedy[:agreeing], string_loop_scores(classifier, tokenizer, text, pieces),
                       greedy_step_scores[prompt].__getitem__, near_tie_bound(settings.dtype), ("string loop", "greedy generate()"))
     evidence(agreement.evidence + (f"; decode→encode first breaks at step {breaks[0]}" if breaks else ""))

@@ -55,7 +55,7 @@ def test_greedy_loop_equals_generate(model, tokenizer, forward_passes, greedy_re
     with torch.inference_mode():
         looped = loops.greedy(model, ids, steps, eos_token_ids=eos_ids(model))
     generated = new_tokens(greedy_results[prompt], ids)
-    recorded({"generate": generated, "text": tokenizer.decode(generated)})
+    recorded({"generate": generated, "text": tokenizer.decode(generated)}, decided_by="rounding")
     assert looped.tolist() == greedy_results[prompt][:, : ids.shape[1] + steps].tolist()
     # Past the looped steps, generate() itself must do nothing but take the argmax of the model's scores:
     # a greedy generate() that edited them (a repetition penalty) picks another token where a word recurs.
@@ -176,16 +176,15 @@ def generate_sampled(model, prompt_ids, seed, **settings):
 
 def loop_sampled(model, prompt_ids, seed, **edits):
     """The sampling loop with its own generator seeded like the global one; new ids only."""
-    generator = torch.Generator(prompt_ids.device).manual_seed(seed)
     with torch.inference_mode():
-        return new_tokens(loops.sample(model, prompt_ids, SAMPLED_STEPS, generator, eos_token_ids=eos_ids(model), **edits), prompt_ids)
+        return new_tokens(loops.sample(model, prompt_ids, SAMPLED_STEPS, seed, eos_token_ids=eos_ids(model), **edits), prompt_ids)
 
 
 def first_draw_an_edit_changes(prompt_ids, drawn, step_scores, seed, edits, without):
     """Replays the draws of a run from the scores it drew from, each step once with `edits` and once with `without`
     from the same generator state: the first step whose token differs, or None. Up to that step both runs saw the
     same text, so the run's own scores are the ones either would have used."""
-    generator = torch.Generator(prompt_ids.device).manual_seed(seed)
+    generator = loops.seeded_generator(prompt_ids.device, seed)
     for step, scores in enumerate(step_scores):
         ids = torch.cat([prompt_ids, torch.tensor([drawn[:step]], device=prompt_ids.device, dtype=prompt_ids.dtype)], dim=-1)
         state = generator.get_state()
@@ -209,7 +208,7 @@ def sampled_by_seed(model, sampling_ids):
 def test_default_sampling_varies_by_seed_repeats_by_seed(model, sampling_ids, sampled_by_seed, greedy_continuations, recorded):
     """G5 (000): with the default config output varies run to run, repeats under a fixed seed; do_sample=False is deterministic."""
     (_, (first, _)), (_, (other, _)) = sampled_by_seed[0], sampled_by_seed[1]
-    recorded({"seed 0": first, "seed 1": other})
+    recorded({"seed 0": first, "seed 1": other}, decided_by="generator")
     assert generate_sampled(model, sampling_ids, 0)[0] == first
     assert first != other
     assert generate_sampled(model, sampling_ids, 2, do_sample=False)[0] == greedy_continuations[SAMPLING_PROMPT][:SAMPLED_STEPS].tolist()
@@ -220,7 +219,7 @@ def test_default_sampling_varies_by_seed_repeats_by_seed(model, sampling_ids, sa
 def test_sampling_loop_equals_generate_under_one_seed(sampled_by_seed, seed, recorded):
     """G6 (001 Generation strategy): softmax of the edited scores and a seeded draw give exactly the default `generate()`."""
     looped, (generated, _) = sampled_by_seed[seed]
-    recorded({"generate": generated})
+    recorded({"generate": generated}, decided_by="generator")
     assert looped == generated
     assert_varied(looped)
 
@@ -253,7 +252,7 @@ def test_score_edits_before_selection_equal_generate(model, sampling_ids, edits,
     """G7 (001): repetition penalty and top-k are score edits before the draw; each changes the draw, and loops with them equal generate."""
     looped = loop_sampled(model, sampling_ids, G7_SEED, **edits)
     generated, step_scores = generate_sampled(model, sampling_ids, G7_SEED, do_sample=True, **(NEUTRAL | edits))
-    recorded({"generate": generated})
+    recorded({"generate": generated}, decided_by="generator")
     assert looped == generated
     assert_varied(looped)
     if head_replaced_by_tying(source.path):
@@ -295,7 +294,7 @@ def test_beam_search_loop_equals_generate(model, prompt_ids, recorded, source):
     with torch.inference_mode():
         looped = loops.beam_search(model, prompt_ids, num_beams=3, max_new_tokens=SHORT, parents=parents)
         generated = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), num_beams=3, do_sample=False, max_new_tokens=SHORT)
-    recorded({"generate": new_tokens(generated, prompt_ids)})
+    recorded({"generate": new_tokens(generated, prompt_ids)}, decided_by="rounding")
     # A beam that takes another beam's history needs that beam's cache: only such steps test the cache reorder.
     # (Step 0 does not count: all beams start from the same prompt.)
     reordered = [step for step, parent in enumerate(parents[1:], start=1) if parent.tolist() != list(range(len(parent)))]
@@ -312,7 +311,7 @@ def test_top_branch_at_each_step_is_the_greedy_path(model, prompt_ids, greedy_co
     with torch.inference_mode():
         tree = loops.top_k_tree(model, prompt_ids, k=3, depth=depth)
     recorded({"branches": [[token for token, _ in step] for step in tree],
-              "scores": observations.tensor(torch.tensor([[score for _, score in step] for step in tree]))})
+              "scores": observations.tensor(torch.tensor([[score for _, score in step] for step in tree]))}, decided_by="rounding")
     assert [branches[0][0] for branches in tree] == greedy_continuations[PROMPT][:depth].tolist()
     # Each branch's score is the one generate() computed at that step (another kernel path: within the kernel tolerance),
     # and no token left out of the tree scores above its third branch.
@@ -353,6 +352,6 @@ def test_pipeline_is_preprocess_forward_postprocess(model, tokenizer, greedy_con
     generator = pipeline("text-generation", model=model, tokenizer=tokenizer)
     [answer] = generator(chat_text(tokenizer, "how are you?"), max_new_tokens=SHORT, do_sample=False, return_full_text=False)
     by_hand = tokenizer.decode(greedy_continuations[PROMPT][:SHORT], skip_special_tokens=True)
-    recorded({"generated_text": answer["generated_text"]})
+    recorded({"generated_text": answer["generated_text"]}, decided_by="rounding")
     assert answer["generated_text"] == by_hand
     assert_varied(greedy_continuations[PROMPT][:SHORT].tolist())

@@ -47,7 +47,7 @@ def test_next_token_scores_and_top_1(forward_passes, recorded):
     logits = forward_passes["how-are-you-chat"].logits
     next_token_score = logits[:, -1, :]
     top_score, top_token_index = next_token_score.topk(1, dim=-1)
-    recorded({"next_token_score": observations.scores(next_token_score), "top_token_index": top_token_index.tolist()})
+    recorded({"next_token_score": observations.scores(next_token_score)})  # its top_tokens hold the top-1
     assert next_token_score.shape == (1, logits.shape[-1])
     assert top_token_index.shape == (1, 1) and top_score.shape == (1, 1)
     assert top_score.item() == next_token_score.max().item()

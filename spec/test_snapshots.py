@@ -7,6 +7,7 @@ import torch
 
 from genspec.reports import observations
 from genspec.reports.snapshots import ObservationExtension, readable_json
+from genspec.run.platform import platform, recording_key
 
 ATOL, RTOL = 1e-4, 1e-5
 
@@ -59,3 +60,28 @@ def test_corrupt_snapshot_fails_naming_the_file(tmp_path):
 
 def test_readable_json_round_trips(row):
     assert json.loads(readable_json({"row": row, "ids": [1, 2], "text": "é"})) == {"row": row, "ids": [1, 2], "text": "é"}
+
+
+def test_a_top_1_flip_within_the_tolerance_is_a_tie_not_a_drift():
+    tied = observations.scores(torch.tensor([[7.0, 7.0 + ATOL / 2, 1.0, 0.5, 0.25, 0.0]]))
+    flipped = json.loads(json.dumps(tied))
+    flipped["top_tokens"][0][:2] = flipped["top_tokens"][0][1::-1]
+    assert observations.compare(tied, flipped, ATOL, RTOL) == []
+
+
+def test_what_the_machine_decides_is_recorded_per_platform():
+    assert recording_key(None, "bfloat16", "cpu") is None
+    assert recording_key("rounding", "float32", "cpu") is None  # float32 margins dwarf the drift between machines
+    assert recording_key("generator", "float32", "cuda") == "on-cuda"
+    assert recording_key("rounding", "bfloat16", "cpu") == f"on-{platform('cpu')}"
+    assert platform("cpu").startswith("cpu-")
+    with pytest.raises(ValueError, match="decided_by"):
+        recording_key("the weather", "float32", "cpu")
+
+
+def test_a_run_owns_only_its_own_platforms_recordings(tmp_path):
+    extension = ObservationExtension.for_run(tmp_path, ATOL, RTOL)()
+    owns = lambda path: extension.owns_snapshot_collection(filepath=str(path), test_location=None)
+    assert owns(tmp_path / "test_generation" / "test_x.json")
+    # Another platform's recordings: never reported unused, never deleted by --snapshot-update here.
+    assert not owns(tmp_path / "on-cuda-sm90" / "test_generation" / "test_x.json")

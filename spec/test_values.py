@@ -89,7 +89,7 @@ def test_top_1_after_how_are_you_is_hello(tokenizer, forward_passes, recorded, j
     """V1 (003 step-by-step, 001): the top-1 next token after the "how are you?" chat is 9707 "Hello", score 27.75 in bf16."""
     printed = VALUES["next_token"]
     top_score, top_index = forward_passes[printed["prompt"]].logits[:, -1, :].topk(1, dim=-1)
-    recorded({"top_index": top_index.item(), "top_text": tokenizer.decode(top_index[0]), "top_score": observations.tensor(top_score)})
+    recorded({"top_index": top_index.item(), "top_text": tokenizer.decode(top_index[0]), "top_score": observations.tensor(top_score)}, decided_by="rounding")
     judge_against_the_articles(printed["dtype"])
     index, text, score = top_index.item(), tokenizer.decode(top_index[0]), top_score.item()
     if (index, text) != (printed["top_index"], printed["top_text"]) or not close_to_printed(score, printed["top_score"]):
@@ -105,7 +105,7 @@ def test_position_4_predicts_the(tokenizer, forward_passes, recorded, judge_agai
     previous = tokenizer.decode(observed.tokens["input_ids"][0, : printed["position"] + 1])
     prediction = tokenizer.decode(observed.logits[0, printed["position"]].topk(1).indices)
     value = observed.logits[tuple(printed["logit_index"])].item()
-    recorded({"previous_text": previous, "prediction": prediction, "logits[0, 3, 25]": observations.tensor(torch.tensor(value))})
+    recorded({"previous_text": previous, "prediction": prediction, "logits[0, 3, 25]": observations.tensor(torch.tensor(value))}, decided_by="rounding")
     assert previous == printed["previous_text"]  # the tokenizer's part holds on any weights
     judge_against_the_articles(printed["dtype"])
     if prediction != printed["top_text"] or not close_to_printed(value, printed["logit_value"], printed["dtype"]):
@@ -123,7 +123,7 @@ def test_per_position_table(tokenizer, forward_of, recorded, judge_against_the_a
         [tokenizer.decode(tokens["input_ids"][0, : index + 1]), tokenizer.decode(logits[0, index].topk(1).indices)]
         for index in range(tokens["input_ids"].shape[1])
     ]
-    recorded({"table": rows})
+    recorded({"table": rows}, decided_by="rounding")
     assert [previous for previous, _ in rows] == [previous for previous, _ in printed["rows"]]
     judge_against_the_articles(printed["dtype"])
     verdict([f"after {previous!r}: predicted {predicted!r}; the article printed {expected!r}"
@@ -137,7 +137,7 @@ def test_classification_loop_prints_the_reply(classifier, tokenizer, recorded, j
     with torch.inference_mode():
         pieces = loops.classify_text_greedily(classifier, tokenizer, chat_text(tokenizer, printed["user"]), printed["max_new_tokens"])
     text = "".join(piece for _, piece in pieces)
-    recorded({"printed": text})
+    recorded({"printed": text}, decided_by="rounding")
     judge_against_the_articles(printed["dtype"])
     if text != printed["printed"]:
         part = next((i for i, (a, b) in enumerate(zip(text, printed["printed"], strict=False)) if a != b), min(len(text), len(printed["printed"])))
@@ -155,7 +155,7 @@ def test_hi_reply_is_reachable_and_greedy_is_recorded(model, tokenizer, settings
     with torch.inference_mode():
         greedy = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), do_sample=False, max_new_tokens=printed["max_new_tokens"])
     greedy_text = tokenizer.decode(greedy[0, prompt_ids.shape[1]:])
-    recorded({"printed reply reachability": snapshot_of(steps), "greedy reply": greedy_text})
+    recorded({"printed reply reachability": snapshot_of(steps), "greedy reply": greedy_text}, decided_by="rounding")
     judge_against_the_articles(printed["dtype"])
     verdict(dropped(tokenizer, reply_ids, steps))
 
@@ -183,6 +183,6 @@ def test_printed_samples_are_reachable(model, tokenizer, settings, sampled, reco
     """V7 (001, 000, 003): each printed sampled output is a high-probability path: every token within top-k 20 / top-p 0.95 at its step."""
     prompt_ids = prompt_ids_of(tokenizer, sampled["prompt"], settings.device)
     steps = reachability(model, prompt_ids, sampled["new_ids"])
-    recorded({"reachability": snapshot_of(steps)})
+    recorded({"reachability": snapshot_of(steps)}, decided_by="rounding")
     judge_against_the_articles(sampled["dtype"])
     verdict(dropped(tokenizer, sampled["new_ids"], steps))

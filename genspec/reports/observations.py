@@ -121,8 +121,11 @@ def _compare_numeric(recorded: dict, observed: dict, atol: float, rtol: float, p
                     first.append(f"{key}{list(index)}")
     flips = []
     if "top_tokens" in recorded:
-        for index, (was, now) in enumerate(zip(_rows(recorded["top_tokens"]), _rows(observed["top_tokens"]), strict=False)):
-            if was[0] != now[0]:
+        rows = zip(_rows(recorded["top_tokens"]), _rows(recorded["top_scores"]), _rows(observed["top_tokens"]), strict=False)
+        for index, (was, was_scores, now) in enumerate(rows):
+            # A new top-1 that was recorded within the tolerance of the old one is a tie rounding decided, not a change.
+            tied = now[0] in was and was_scores[0] - was_scores[was.index(now[0])] <= atol + rtol * abs(was_scores[0])
+            if was[0] != now[0] and not tied:
                 flips.append({"row": index, "recorded": was[0], "observed": now[0]})
     if not differing and not flips:
         return [Drift(path, dtype_note.removesuffix("; "))] if dtype_note else []

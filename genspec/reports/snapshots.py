@@ -3,7 +3,8 @@
 Recorded observations, not expectations: they make a model or library update show up as a
 reviewable diff even where the claim still holds. They live under
 fixtures/snapshots/<model identity>/<dtype>/<test module>/<test>.json, so another model writes a
-new set beside the old one.
+new set beside the old one. What the machine decides (seeded draws; in bfloat16, which near-ties
+flip) is recorded per platform, in an on-<platform>/ directory beside them (genspec/run/platform.py).
 """
 
 import json
@@ -54,6 +55,11 @@ class ObservationExtension(JSONSnapshotExtension):
     @classmethod
     def discovery_dirname(cls, *, test_location) -> str:
         return str(cls.root)
+
+    def owns_snapshot_collection(self, *, filepath: str, test_location) -> bool:
+        # Only <root>/<test module>/<test>.json: the per-platform recordings in <root>/on-*/ belong to
+        # their platform's runs, so a run elsewhere neither reports them unused nor deletes them.
+        return Path(filepath).parent.parent == self.root and self.is_snapshot_location(location=filepath)
 
     def serialize(self, data, **kwargs) -> str:
         return readable_json(data) + "\n"
