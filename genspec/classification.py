@@ -23,12 +23,17 @@ def load_classifier(path, vocab_size: int, dtype: str, device: str):
     )
 
 
-def stored_lm_head(path) -> torch.Tensor | None:
-    """`lm_head.weight` as the checkpoint stores it (None if it stores none, as a tied save does)."""
+def stored_lm_head(path, like: torch.Tensor | None = None) -> torch.Tensor | None:
+    """`lm_head.weight` as the checkpoint stores it (None if it stores none, as a tied save does).
+
+    With `like`, in that tensor's dtype and on its device: the file is read onto the CPU, and a
+    comparison with a model's weight on a GPU would otherwise fail before it judged anything.
+    """
     for file in sorted(path.glob("*.safetensors")):
         with safe_open(str(file), framework="pt") as handle:
             if "lm_head.weight" in set(handle.keys()):
-                return handle.get_tensor("lm_head.weight")
+                stored = handle.get_tensor("lm_head.weight")
+                return stored if like is None else stored.to(like)
     return None
 
 

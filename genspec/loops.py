@@ -96,7 +96,7 @@ def beam_search(model, input_ids, num_beams, max_new_tokens, parents=None):
             parents.append(parent)
         cache = output.past_key_values
         cache.reorder_cache(parent)  # each surviving path keeps its parent's keys and values
-    return beams[path_scores.argmax()][None]
+    return beams[path_scores.argmax(dim=0, keepdim=True)]  # the best path, 1×L
 
 
 def top_k_tree(model, input_ids, k, depth):

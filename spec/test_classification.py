@@ -35,8 +35,7 @@ def test_classifier_head_is_the_lm_head(classifier_and_info, model, source):
     classifier, info = classifier_and_info
     assert type(classifier).__name__ == "Qwen3ForSequenceClassification"
     assert classifier.score.out_features == model.config.vocab_size
-    stored = stored_lm_head(source.path).to(classifier.score.weight)  # its dtype and device
-    check_score_is_lm_head(classifier, info, stored)
+    check_score_is_lm_head(classifier, info, stored_lm_head(source.path, like=classifier.score.weight))
 
 
 @pytest.mark.claim("C1")
