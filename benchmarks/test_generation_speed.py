@@ -50,9 +50,19 @@ def bandwidth(settings):
     return block.numel() * block.element_size() / best
 
 
+def synchronised(run):
+    """`run`, returning only when the device has finished it: CUDA queues kernels and returns at once."""
+    def finished():
+        result = run()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        return result
+    return finished
+
+
 def measure(benchmark, bandwidth, bytes_per_token, new_tokens, run, rounds=3):
     with torch.inference_mode():
-        benchmark.pedantic(run, rounds=rounds, iterations=1, warmup_rounds=1)
+        benchmark.pedantic(synchronised(run), rounds=rounds, iterations=1, warmup_rounds=1)
     record_speed(benchmark, bandwidth, bytes_per_token, new_tokens)
 
 
@@ -97,11 +107,11 @@ def test_greedy_loop_against_generate_paired(benchmark, model, prompt_ids, bandw
 
     def time_generate():
         start = time.perf_counter()
-        greedy_generate(model, prompt_ids, NEW_TOKENS)
+        synchronised(lambda: greedy_generate(model, prompt_ids, NEW_TOKENS))()
         generate_seconds.append(time.perf_counter() - start)
 
     with torch.inference_mode():
-        benchmark.pedantic(lambda: loops.greedy(model, prompt_ids, NEW_TOKENS), setup=time_generate,
+        benchmark.pedantic(synchronised(lambda: loops.greedy(model, prompt_ids, NEW_TOKENS)), setup=time_generate,
                            rounds=PAIRED_ROUNDS, iterations=1, warmup_rounds=1)
     ratios = [generate / loop for generate, loop in zip(generate_seconds[1:], benchmark.stats.stats.data, strict=True)]
     benchmark.extra_info["loop_speed_over_generate_median"] = round(statistics.median(ratios), 3)
