@@ -155,9 +155,11 @@ TIED_SCORING = "this transformers scores with the tied embedding (A7), not the s
 SAMPLING_PROMPT = "why-are-you-running-chat"
 SAMPLED_STEPS = 8
 G7_SEED = 2
-# Whether an edit changes one of 8 draws depends on the seed and on the kernels' rounding: the check that
-# each edit matters looks at these seeds too, and needs one of them to show it.
-G7_MORE_SEEDS = (0, 3, 4)
+# Whether an edit changes one of 8 draws depends on the seed and on the machine's rounding (in bfloat16 on
+# another CPU's kernels the first top-p change came at seed 13: top-p drops at most 5% of the mass, so a
+# draw changes with at most that chance): the checks that each edit matters try these seeds in turn, each
+# only while none so far shows it, and need one of them to.
+MORE_SEEDS = range(40)
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +180,18 @@ def loop_sampled(model, prompt_ids, seed, **edits):
     """The sampling loop with its own generator seeded like the global one; new ids only."""
     with torch.inference_mode():
         return new_tokens(loops.sample(model, prompt_ids, SAMPLED_STEPS, seed, eos_token_ids=eos_ids(model), **edits), prompt_ids)
+
+
+def first_seed_an_edit_changes(model, prompt_ids, runs, edits, without, **generate_settings) -> dict:
+    """Seeds in turn — those of `runs` (seed: (drawn, step scores)), then fresh generate() runs — until one draws
+    differently without the edit: {seed: first differing step, or None} for every seed tried."""
+    tried = {}
+    for seed in [*runs, *(seed for seed in MORE_SEEDS if seed not in runs)]:
+        drawn, step_scores = runs[seed] if seed in runs else generate_sampled(model, prompt_ids, seed, **generate_settings)
+        tried[seed] = first_draw_an_edit_changes(prompt_ids, drawn, step_scores, seed, edits, without)
+        if tried[seed] is not None:
+            break
+    return tried
 
 
 def first_draw_an_edit_changes(prompt_ids, drawn, step_scores, seed, edits, without):
@@ -226,16 +240,16 @@ def test_sampling_loop_equals_generate_under_one_seed(sampled_by_seed, seed, rec
 
 @pytest.mark.claim("G6")
 @pytest.mark.parametrize("dropped", ["temperature", "top_k", "top_p"])
-def test_each_default_edit_changes_a_draw(sampling_ids, sampled_by_seed, dropped, evidence, source):
+def test_each_default_edit_changes_a_draw(model, sampling_ids, sampled_by_seed, dropped, evidence, source):
     """G6: the equality above is only worth something if each edit matters: without it, some seed's draws differ."""
     if head_replaced_by_tying(source.path):
         pytest.skip(TIED_SCORING)
     without = CARD_SAMPLING | {dropped: NEUTRAL[dropped] if dropped == "temperature" else None}
-    changed = {seed: first_draw_an_edit_changes(sampling_ids, *sampled_by_seed[seed][1], seed, CARD_SAMPLING, without) for seed in SEEDS}
+    changed = first_seed_an_edit_changes(model, sampling_ids, {seed: sampled_by_seed[seed][1] for seed in SEEDS}, CARD_SAMPLING, without)
     assert any(step is not None for step in changed.values()), \
-        f"dropping {dropped} changes no draw under seeds {SEEDS}: G6 could not tell a generate() that forgot it"
-    evidence(f"without {dropped}: " + ", ".join(f"seed {seed} {'draws differently at step ' + str(step) if step is not None else 'unchanged'}"
-                                              for seed, step in changed.items()))
+        f"dropping {dropped} changes no draw under seeds {list(changed)}: G6 could not tell a generate() that forgot it"
+    seed, step = list(changed.items())[-1]
+    evidence(f"without {dropped}: seed {seed} draws differently at step {step}" + (f" ({len(changed) - 1} seeds before it unchanged)" if len(changed) > 1 else ""))
 
 
 @pytest.mark.claim("G6")
@@ -258,13 +272,12 @@ def test_score_edits_before_selection_equal_generate(model, sampling_ids, edits,
     if head_replaced_by_tying(source.path):
         evidence(TIED_SCORING)
         return
-    runs = {G7_SEED: (generated, step_scores)} | {seed: generate_sampled(model, sampling_ids, seed, do_sample=True, **(NEUTRAL | edits))
-                                                for seed in G7_MORE_SEEDS}
     for edit in edits:
         without = {name: value for name, value in edits.items() if name != edit}
-        changed = {seed: first_draw_an_edit_changes(sampling_ids, *run, seed, edits, without) for seed, run in runs.items()}
+        changed = first_seed_an_edit_changes(model, sampling_ids, {G7_SEED: (generated, step_scores)}, edits, without,
+                                             do_sample=True, **(NEUTRAL | edits))
         assert any(step is not None for step in changed.values()), \
-            f"{edit}={edits[edit]} changes no draw under seeds {list(runs)}: the equality could not tell a generate() that ignored it"
+            f"{edit}={edits[edit]} changes no draw under seeds {list(changed)}: the equality could not tell a generate() that ignored it"
         evidence(f"without {edit}={edits[edit]}: " + ", ".join(f"seed {seed} step {step}" for seed, step in changed.items() if step is not None))
 
 
