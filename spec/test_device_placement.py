@@ -1,75 +1,48 @@
 """Every tensor the suite makes lives on the run's device: checked on a fake GPU, so a CPU-only run catches it.
 
 A tool test, not a claim: a GPU run that fails on a tensor left on the CPU never judges its claim.
-The loops and helpers run on a stub model whose tensors are fakes on `cuda` (genspec/run/device_audit.py);
+The loops and helpers run on a tiny Qwen3 on a stand-in device (genspec/run/device_audit.py);
 a call that mixes devices fails here as on the GPU. What a test module computes inline is checked on
 a real GPU only (README, "On a GPU").
 """
 
-from types import SimpleNamespace
-
 import pytest
 import torch
 from safetensors.torch import save_file
+from transformers import Qwen3Config, Qwen3ForCausalLM, Qwen3ForSequenceClassification
 
 from genspec import loops
 from genspec.classification import check_score_is_lm_head, stored_lm_head
-from genspec.run.device_audit import DeviceMismatch, on_fake_device
+from genspec.run.device_audit import STAND_IN_GPU, DeviceMismatch, on_fake_device
 from spec.conftest import last_position_scores
 
-VOCAB, WIDTH = 64, 8
-CARD_SAMPLING = {"temperature": 0.6, "top_k": 20, "top_p": 0.95}
+# A tiny Qwen3: placement does not depend on size.
+CONFIG = {"vocab_size": 64, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
+          "num_key_value_heads": 1, "head_dim": 8, "tie_word_embeddings": False}
+EDITS = {"temperature": 0.6, "top_k": 20, "top_p": 0.95, "repetition_penalty": 1.3}  # every score edit the loop makes
+DEVICE = STAND_IN_GPU  # meta: a device other than the CPU, without data
 
 
-class StubCache:
-    """Keys and values reduced to one tensor: enough for the loops to carry, extend and reorder on the model's device."""
-
-    def __init__(self, states):
-        self.states = states
-
-    def reorder_cache(self, beam_idx):
-        self.states = self.states.index_select(0, beam_idx)
+# The models are placed before the audit, as a user's are before a run: moving them is not what it checks.
+@pytest.fixture(scope="module")
+def model():
+    return Qwen3ForCausalLM(Qwen3Config(**CONFIG)).eval().to(DEVICE)
 
 
-class StubLM(torch.nn.Module):
-    """A causal LM as the loops see it — ids in; logits, a cache out — with its weights on the fake device.
-
-    Not transformers' model: on a fake CUDA device without CUDA its kernels ask for a CUDA device
-    guard, and how transformers places its own tensors is not this suite's to check.
-    """
-
-    def __init__(self, device):
-        super().__init__()
-        self.embed = torch.nn.Parameter(torch.empty(VOCAB, WIDTH, device=device), requires_grad=False)
-        self.head = torch.nn.Parameter(torch.empty(VOCAB, WIDTH, device=device), requires_grad=False)  # autograd on a fake GPU aborts
-        self.score = SimpleNamespace(weight=self.head)  # the classifier's head, as C1 reads it
-
-    @property
-    def device(self):
-        return self.embed.device
-
-    def forward(self, input_ids, past_key_values=None, use_cache=True, logits_to_keep=0, attention_mask=None):
-        hidden = torch.nn.functional.embedding(input_ids, self.embed)
-        if past_key_values is not None:
-            hidden = hidden + past_key_values.states[:, -1:]
-        logits = hidden[:, -logits_to_keep:] @ self.head.T
-        return SimpleNamespace(logits=logits, past_key_values=StubCache(hidden) if use_cache else None)
-
-
-class StubClassifier(StubLM):
-    def forward(self, input_ids, attention_mask=None):
-        return SimpleNamespace(logits=super().forward(input_ids).logits[:, -1])
+@pytest.fixture(scope="module")
+def classifier():
+    return Qwen3ForSequenceClassification(Qwen3Config(**CONFIG, num_labels=CONFIG["vocab_size"])).eval().to(DEVICE)
 
 
 @pytest.fixture
-def fake_gpu():
-    with on_fake_device() as device:
-        yield device, StubLM(device), torch.tensor([[1, 2, 3, 4]], device=device)
+def ids(model, classifier):
+    """Prompt ids on the device, inside the audit."""
+    with on_fake_device(DEVICE), torch.inference_mode():
+        yield torch.tensor([[1, 2, 3, 4]], device=DEVICE)
 
 
-def test_the_audit_fails_a_tensor_left_on_the_cpu(fake_gpu):
+def test_the_audit_fails_a_tensor_left_on_the_cpu(ids):
     """The audit itself: a CPU tensor or a CPU generator meeting a GPU tensor fails, as on a GPU."""
-    *_, ids = fake_gpu
     with pytest.raises(DeviceMismatch, match=r"\['cpu', 'meta'\]"):
         torch.cat([ids, torch.tensor([[5]])], dim=-1)
     with pytest.raises(DeviceMismatch):
@@ -77,32 +50,26 @@ def test_the_audit_fails_a_tensor_left_on_the_cpu(fake_gpu):
 
 
 @pytest.mark.parametrize("use_cache", [True, False])
-def test_greedy_loop_stays_on_the_device(fake_gpu, use_cache):
-    _, model, ids = fake_gpu
+def test_greedy_loop_stays_on_the_device(model, ids, use_cache):
     assert loops.greedy(model, ids, 3, eos_token_ids={7}, use_cache=use_cache).device == ids.device
 
 
-def test_sampling_loop_draws_from_the_devices_generator(fake_gpu):
-    _, model, ids = fake_gpu
-    assert loops.sample(model, ids, 3, seed=0, eos_token_ids={7}, **CARD_SAMPLING | {"repetition_penalty": 1.3}).device == ids.device
+def test_sampling_loop_draws_from_the_devices_generator(model, ids):
+    assert loops.sample(model, ids, 3, seed=0, eos_token_ids={7}, **EDITS).device == ids.device
 
 
-def test_beam_search_and_tree_stay_on_the_device(fake_gpu):
-    _, model, ids = fake_gpu
+def test_beam_search_and_tree_stay_on_the_device(model, ids):
     assert loops.beam_search(model, ids, num_beams=3, max_new_tokens=3).device == ids.device
     assert len(loops.top_k_tree(model, ids, k=3, depth=2)) == 2
 
 
-def test_uncached_step_scores_stay_on_the_device(fake_gpu):
-    _, model, ids = fake_gpu
+def test_uncached_step_scores_stay_on_the_device(model, ids):
     assert last_position_scores(model, ids, [5, 6])(2).device == ids.device
 
 
-def test_classifier_check_reads_the_stored_head_onto_the_device(fake_gpu, tmp_path):
+def test_classifier_check_reads_the_stored_head_onto_the_device(classifier, ids, tmp_path):
     """C1's check compares the classifier's score.weight on the GPU with lm_head.weight read from the file."""
-    device, _, ids = fake_gpu
-    save_file({"lm_head.weight": torch.zeros(VOCAB, WIDTH)}, str(tmp_path / "model.safetensors"))
-    classifier = StubClassifier(device)
+    save_file({"lm_head.weight": torch.zeros(CONFIG["vocab_size"], CONFIG["hidden_size"])}, str(tmp_path / "model.safetensors"))
     info = {"missing_keys": [], "unexpected_keys": [], "mismatched_keys": []}
     check_score_is_lm_head(classifier, info, stored_lm_head(tmp_path, like=classifier.score.weight))
     assert loops.classify_greedily(classifier, ids, 2, eos_token_ids={7}).device == ids.device

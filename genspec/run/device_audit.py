@@ -21,6 +21,9 @@ MOVES = {torch.Tensor.to, torch.Tensor.copy_}  # the calls that legitimately tak
 NEEDS_DATA = {torch.Tensor.item, torch.Tensor.tolist, torch.equal, torch.Tensor.__bool__, torch.Tensor.__int__, torch.Tensor.__index__}
 
 
+STAND_IN_GPU = torch.device("meta")
+
+
 class DeviceMismatch(AssertionError):
     pass
 
@@ -69,8 +72,8 @@ def _nested_zeros(shape):
 
 
 @contextmanager
-def on_fake_device():
+def on_fake_device(device: torch.device = STAND_IN_GPU):
     """Inside: `torch.Generator` records the device it is asked for, and a torch call that mixes devices raises
-    DeviceMismatch. Yields the device that plays the GPU: put the model and its inputs there."""
+    DeviceMismatch. `device` plays the GPU (meta: no data); put the model there before entering."""
     with mock.patch.object(torch, "Generator", FakeGenerator), SameDevice():
-        yield torch.device("meta")
+        yield device
