@@ -136,7 +136,7 @@ def _claim_status(named, exists_elsewhere) -> tuple[str, str]:
     passed = outcomes.count("passed")
     if passed:
         others = len(outcomes) - passed
-        found = [line for _, test in named for line in test.get("evidence", [])]
+        found = dict.fromkeys(line for _, test in named for line in test.get("evidence", []))  # each line once, in order
         return "proven", f"{passed} test{'s' if passed > 1 else ''}" + (f", {others} skipped" if others else "") + "".join(f"; {line}" for line in found)
     skipped = [test for _, test in named if test["outcome"] == "skipped"]
     if skipped:
