@@ -47,6 +47,7 @@ def forward_passes(forward_of) -> dict[str, ForwardPass]:
 
 
 GREEDY_STEPS = 32
+CHAT_PROMPTS = ("how-are-you-chat", "why-are-you-running-chat")
 
 
 def stored_norm_weights(checkpoint_path) -> dict[str, torch.Tensor]:
@@ -62,7 +63,6 @@ def eos_ids(model) -> set[int]:
     """The checkpoint's own end-of-sequence ids, as generate() reads them from its generation config."""
     eos = model.generation_config.eos_token_id
     return set(eos) if isinstance(eos, list) else {eos} - {None}
-CHAT_PROMPTS = ("how-are-you-chat", "why-are-you-running-chat")
 
 
 @pytest.fixture(scope="session")
