@@ -23,7 +23,8 @@ from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, eos_ids, last_position_sco
 
 PROMPT = "how-are-you-chat"
 SHORT = 6  # new tokens for the comparisons that need several generate() runs
-G1_STEPS = {"how-are-you-chat": 16, "why-are-you-running-chat": 8}
+# The short reply is looped to its end (on eos, or max_new_tokens), which G2 reuses; the long one in part.
+G1_STEPS = {"how-are-you-chat": GREEDY_STEPS, "why-are-you-running-chat": 8}
 SEEDS = (0, 1)
 # generate() fills every setting not passed from the checkpoint's generation config, so a loop
 # compared with it must name all of them; these values switch an edit off.
@@ -46,17 +47,23 @@ def prompt_ids(forward_passes):
     return forward_passes[PROMPT].tokens["input_ids"]
 
 
+@pytest.fixture(scope="module")
+def greedy_loops(model, forward_passes) -> dict[str, torch.Tensor]:
+    """The cached greedy loop on each chat prompt, G1_STEPS steps or to the checkpoint's eos."""
+    with torch.inference_mode():
+        return {name: loops.greedy(model, forward_passes[name].tokens["input_ids"], G1_STEPS[name], eos_token_ids=eos_ids(model))
+                for name in CHAT_PROMPTS}
+
+
 @pytest.mark.claim("G1")
 @pytest.mark.parametrize("prompt", CHAT_PROMPTS)
-def test_greedy_loop_equals_generate(model, tokenizer, forward_passes, greedy_results, greedy_step_scores, prompt, recorded):
+def test_greedy_loop_equals_generate(tokenizer, forward_passes, greedy_loops, greedy_results, greedy_step_scores, prompt, recorded):
     """G1 (001, 004): argmax of the last position, append, repeat — exactly `generate(do_sample=False)`."""
     ids = forward_passes[prompt].tokens["input_ids"]
-    steps = G1_STEPS[prompt]
-    with torch.inference_mode():
-        looped = loops.greedy(model, ids, steps, eos_token_ids=eos_ids(model))
+    steps, looped = G1_STEPS[prompt], greedy_loops[prompt]
     generated = new_tokens(greedy_results[prompt], ids)
     recorded({"generate": generated, "text": tokenizer.decode(generated)}, decided_by="rounding")
-    assert looped.tolist() == greedy_results[prompt][:, : ids.shape[1] + steps].tolist()
+    assert new_tokens(looped, ids) == generated[:steps], f"greedy loop {new_tokens(looped, ids)}, generate() {generated[:steps]}"
     # Past the looped steps, generate() itself must do nothing but take the argmax of the model's scores:
     # a greedy generate() that edited them (a repetition penalty) picks another token where a word recurs.
     argmax = greedy_step_scores[prompt].argmax(dim=-1).tolist()
@@ -66,7 +73,8 @@ def test_greedy_loop_equals_generate(model, tokenizer, forward_passes, greedy_re
 
 
 @pytest.mark.claim("G2")
-def test_generation_stops_at_the_checkpoints_eos_or_max_new_tokens(model, source, forward_passes, greedy_results, greedy_continuations, evidence):
+def test_generation_stops_at_the_checkpoints_eos_or_max_new_tokens(model, source, forward_passes, greedy_loops, greedy_results,
+                                                                   greedy_continuations, evidence):
     """G2 (001, 003): without eos_token_id passed, generate() stops on the checkpoint's own eos or after max_new_tokens, whichever comes first."""
     eos = eos_ids(model)
     ended = []
@@ -83,9 +91,10 @@ def test_generation_stops_at_the_checkpoints_eos_or_max_new_tokens(model, source
         return
     assert ended, f"no reply reached the checkpoint's eos {sorted(eos)} within {GREEDY_STEPS} steps: stopping at eos is not shown"
     # The loop knows nothing of generation configs: told the same eos ids, it stops at the same place.
-    ids = forward_passes[ended[0]].tokens["input_ids"]
-    with torch.inference_mode():
-        looped = loops.greedy(model, ids, GREEDY_STEPS, eos_token_ids=eos)
+    looped = greedy_loops[ended[0]]
+    if G1_STEPS[ended[0]] < GREEDY_STEPS:  # G1 looped this reply only in part
+        with torch.inference_mode():
+            looped = loops.greedy(model, forward_passes[ended[0]].tokens["input_ids"], GREEDY_STEPS, eos_token_ids=eos)
     assert looped.tolist() == greedy_results[ended[0]].tolist()
     evidence(f"{ended[0]} ends on eos after {len(greedy_continuations[ended[0]])} tokens; "
              + ", ".join(f"{name} runs {GREEDY_STEPS}" for name in CHAT_PROMPTS if name not in ended))
