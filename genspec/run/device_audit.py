@@ -10,7 +10,7 @@ calls that need data (`.item()`, `.tolist()`, `torch.equal`) with zeros once the
 the audit judges placement, never values.
 """
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from unittest import mock
 
 import torch
@@ -71,9 +71,24 @@ def _nested_zeros(shape):
     return [_nested_zeros(shape[1:]) for _ in range(shape[0])] if shape else 0
 
 
+def _autocast_off_on(device: torch.device):
+    """torch.autocast that accepts `device` when it only turns autocast off, as transformers 4.x rotary
+    embeddings do on the input's device (torch keeps no autocast state for meta; on a GPU this is a no-op too)."""
+    real_autocast = torch.autocast
+
+    def autocast(device_type, *args, enabled=True, **kwargs):
+        if device_type == device.type and not enabled:
+            return nullcontext()
+        return real_autocast(device_type, *args, enabled=enabled, **kwargs)
+
+    return autocast
+
+
 @contextmanager
 def on_fake_device(device: torch.device = STAND_IN_GPU):
     """Inside: `torch.Generator` records the device it is asked for, and a torch call that mixes devices raises
     DeviceMismatch. `device` plays the GPU (meta: no data); put the model there before entering."""
-    with mock.patch.object(torch, "Generator", FakeGenerator), SameDevice():
+    with (mock.patch.object(torch, "Generator", FakeGenerator),
+          mock.patch.object(torch, "autocast", _autocast_off_on(device)),
+          SameDevice()):
         yield device
