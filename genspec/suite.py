@@ -13,7 +13,7 @@ from transformers import AutoModelForCausalLM
 
 from genspec.classification import head_replaced_by_tying
 from genspec.reports.snapshots import ObservationExtension, identity_directory
-from genspec.run import claims, model_source, options, printed
+from genspec.run import applicability, claims, model_source, options, printed
 from genspec.run.loading import load_pretrained, load_tokenizer, transformers_messages
 from genspec.run.platform import recording_key
 from genspec.run.tolerances import snapshot_tolerance
@@ -21,11 +21,16 @@ from genspec.run.tolerances import snapshot_tolerance
 pytest_plugins = ["genspec.reports.proof_report"]
 
 SOURCE_KEY, SETTINGS_KEY = options.SOURCE_KEY, options.SETTINGS_KEY
+APPLICABILITY_KEY = pytest.StashKey[applicability.Applicability]()
+# marker -> the part of the articles it needs (an Applicability field)
+NEEDS = {"article_config": "configuration", "article_tokenizer": "tokenizer", "chat_template": "chat_template"}
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "claim(*ids): the catalogue claims this test proves")
-    config.addinivalue_line("markers", "article_sizes: asserts the sizes the articles print for Qwen3-0.6B")
+    config.addinivalue_line("markers", "article_config: asserts the sizes the articles print for Qwen3-0.6B (its configuration)")
+    config.addinivalue_line("markers", "article_tokenizer: asserts the token ids the articles print (Qwen3's tokenizer)")
+    config.addinivalue_line("markers", "chat_template: formats the articles' prompts as chat (needs the tokenizer's chat template)")
     config.addinivalue_line("markers", "classifier_against_causal_lm: compares 001's classifier with the causal LM")
     if config.option.help:
         return
@@ -36,6 +41,7 @@ def pytest_configure(config):
         raise pytest.UsageError(str(error)) from None
     config.stash[SETTINGS_KEY] = settings
     config.stash[SOURCE_KEY] = source
+    config.stash[APPLICABILITY_KEY] = applicability.of(source.path, load_tokenizer(source.path))
 
 
 def pytest_report_header(config):
@@ -48,6 +54,10 @@ def pytest_report_header(config):
     ]
     if source.unavailable:
         lines.append(f"genspec: {source.unavailable}; structural and tokenizer claims run on the stand-in")
+    applies = config.stash[APPLICABILITY_KEY]
+    for part in dict.fromkeys((applies.configuration, applies.tokenizer, applies.chat_template)):
+        if part:
+            lines.append(f"genspec: {part}; claims are proven in their general form")
     snapshots = identity_directory(source.identity, settings.dtype)
     if settings.snapshots == "report":
         lines.append("genspec snapshots: observations go to the claims report only (--snapshots report)")
@@ -67,17 +77,22 @@ TIED_HEAD_4X = (
 
 
 def pytest_collection_modifyitems(config, items):
-    source = config.stash[SOURCE_KEY]
+    source, applies = config.stash[SOURCE_KEY], config.stash[APPLICABILITY_KEY]
     tied_head = head_replaced_by_tying(source.path)
-    small = source.is_stand_in and source.identity.startswith("embedded-small")
     for item in items:
-        claims.claims_of(item)  # an unknown claim id stops the run here
+        named = claims.claims_of(item)  # an unknown claim id stops the run here
         if tied_head and item.get_closest_marker("classifier_against_causal_lm"):
             item.add_marker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=TIED_HEAD_4X))
-        if small and item.get_closest_marker("article_sizes"):
-            item.add_marker(pytest.mark.skip(
-                reason="embedded-small has 2 layers: the article's Qwen3-0.6B sizes need the full-size default"
-            ))
+        reason = _not_applicable(item, named, applies)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=applicability.NOT_APPLICABLE + reason))
+
+
+def _not_applicable(item, named, applies: applicability.Applicability) -> str | None:
+    """Why this test's part of the articles does not apply to the model under test, or None."""
+    if named and all(claim.kind == "value" for claim in named):
+        return applies.values
+    return next((getattr(applies, part) for marker, part in NEEDS.items() if item.get_closest_marker(marker) and getattr(applies, part)), None)
 
 
 @pytest.fixture(scope="session")
@@ -94,6 +109,12 @@ def source(pytestconfig) -> model_source.ModelSource:
 def articles() -> dict:
     """What the articles print, as data (fixtures/articles.json)."""
     return printed.articles()
+
+
+@pytest.fixture(scope="session")
+def applies(pytestconfig) -> applicability.Applicability:
+    """Which of the articles' specifics apply to this model (genspec/run/applicability.py)."""
+    return pytestconfig.stash[APPLICABILITY_KEY]
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
-SYMBOL = {"proven": "✅ proven", "failed": "❌ failed", "refuted": "⛔ refuted", "skipped": "⏭ skipped",
+SYMBOL = {"proven": "✅ proven", "failed": "❌ failed", "refuted": "⛔ refuted", "skipped": "⏭ skipped", "not applicable": "➖ not applicable",
           "not run": "· not run", "not covered": "∅ not covered"}
 # For the version claims: which test's observation shows what the version does, and which key.
 BEHAVIOUR = [

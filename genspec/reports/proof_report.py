@@ -19,10 +19,12 @@ import torch
 import transformers
 
 from genspec import SPEC
-from genspec.run import claims, options
+from genspec.run import applicability, claims, options
 
 CLAIM_MARKER = re.compile(r"mark\.claim\(([^)]*)\)")
-STATUS_ORDER = ("failed", "refuted", "proven", "skipped", "not run", "not covered")
+STATUS_ORDER = ("failed", "refuted", "proven", "not applicable", "skipped", "not run", "not covered")
+# Tests of the articles' own numbers and token ids (Qwen3-0.6B's), as against a claim's general form.
+ARTICLE_MARKERS = ("article_config", "article_tokenizer")
 
 
 class ProofReport:
@@ -32,8 +34,10 @@ class ProofReport:
 
     def pytest_collection_modifyitems(self, items):
         for item in items:
-            self.tests[item.nodeid] = {"claims": [c.id for c in claims.claims_of(item)], "outcome": "not run",
-                                       "detail": "", "observations": [], "evidence": []}
+            named = claims.claims_of(item)
+            article = any(item.get_closest_marker(marker) for marker in ARTICLE_MARKERS) or bool(named) and all(c.kind == "value" for c in named)
+            self.tests[item.nodeid] = {"claims": [c.id for c in named], "layer": "article" if article else "general",
+                                       "outcome": "not run", "detail": "", "observations": [], "evidence": []}
 
     def pytest_deselected(self, items):
         for item in items:
@@ -83,9 +87,9 @@ class ProofReport:
         environment = self.environment()
         write = terminalreporter.write_line
         terminalreporter.section(f"genspec proof: {environment['identity']}, {environment['dtype']}, {environment['device']}")
-        colours = {"proven": "green", "failed": "red", "refuted": "yellow", "skipped": "yellow"}
+        colours = {"proven": "green", "failed": "red", "refuted": "yellow", "skipped": "yellow", "not applicable": "cyan"}
         for row in rows:
-            line = f"{row['id']:<4} {row['kind']:<20} {row['status']:<12} {row['detail']}"[:200]
+            line = f"{row['id']:<4} {row['kind']:<20} {row['status']:<14} {row['detail']}"[:240]
             terminalreporter.write_line(line, **{colours.get(row["status"], "white"): True})
         counts = {status: sum(row["status"] == status for row in rows) for status in STATUS_ORDER}
         write(", ".join(f"{count} {status}" for status, count in counts.items() if count))
@@ -101,8 +105,10 @@ def _outcome(report):
     if report.failed:
         return "failed", _failure(report)
     if report.skipped:
-        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        return "skipped", reason.removeprefix("Skipped: ")
+        reason = (report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)).removeprefix("Skipped: ")
+        if reason.startswith(applicability.NOT_APPLICABLE):
+            return "not applicable", reason.removeprefix(applicability.NOT_APPLICABLE)
+        return "skipped", reason
     if report.when == "call":
         return "passed", ""
     return None, None
@@ -135,13 +141,28 @@ def _claim_status(named, exists_elsewhere) -> tuple[str, str]:
             return status, hits[0]["detail"]
     passed = outcomes.count("passed")
     if passed:
-        others = len(outcomes) - passed
+        general = [test for _, test in named if test.get("layer") != "article"]
+        article = [test for _, test in named if test.get("layer") == "article"]
         found = dict.fromkeys(line for _, test in named for line in test.get("evidence", []))  # each line once, in order
-        return "proven", f"{passed} test{'s' if passed > 1 else ''}" + (f", {others} skipped" if others else "") + "".join(f"; {line}" for line in found)
-    skipped = [test for _, test in named if test["outcome"] == "skipped"]
-    if skipped:
-        return "skipped", skipped[0]["detail"]
+        tests = f"{passed} test{'s' if passed > 1 else ''}"
+        skipped = sum(test["outcome"] == "skipped" for test in general)
+        layers = f", {skipped} skipped" if skipped else ""
+        if article and general:
+            layers += f"; the article's numbers: {_layer_status(article)}"
+        return "proven", tests + layers + "".join(f"; {line}" for line in found)
+    for wanted in ("not applicable", "skipped"):
+        hits = [test for _, test in named if test["outcome"] == wanted]
+        if hits:
+            return wanted, hits[0]["detail"]
     return "not run", ""
+
+
+def _layer_status(tests) -> str:
+    """The article's numbers for a claim whose general form was proven: proven, or why they were not judged."""
+    if all(test["outcome"] == "passed" for test in tests):
+        return "proven"
+    other = next(test for test in tests if test["outcome"] != "passed")
+    return f"{other['outcome']} ({other['detail']})" if other["detail"] else other["outcome"]
 
 
 def write_reports(path: Path, environment: dict, rows: list[dict], tests: dict) -> tuple[Path, Path]:

@@ -1,0 +1,66 @@
+"""Which of the articles' specifics apply to the model under test, and if not, the one line that says why.
+
+Every claim has a general form that holds for any causal LM (shapes from the model's own config,
+generation as a loop). The articles' numbers — 28 layers, 311 weights, 1024, 151936, the printed
+tree — are Qwen3-0.6B's configuration; their token ids are Qwen3's tokenizer; their chat prompts
+need a chat template. On a model without one of these, the tests of that part are *not
+applicable*, with the reason, never failed.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from genspec.embedded import model_card
+
+ARTICLE_MODEL = "Qwen3-0.6B"
+NOT_APPLICABLE = "not applicable: "
+# What the article's printed numbers depend on: the tree, the weight count, every shape.
+CONFIGURATION_KEYS = ("model_type", "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                      "num_key_value_heads", "head_dim", "hidden_act", "attention_bias", "rms_norm_eps")
+SHOWN = 3  # differences named in a reason
+
+
+@dataclass(frozen=True)
+class Applicability:
+    """None where the part applies; otherwise why it does not."""
+
+    configuration: str | None  # the article's sizes and printed tree
+    tokenizer: str | None  # the article's token ids
+    chat_template: str | None  # the articles' chat prompts as chat
+
+    @property
+    def values(self) -> str | None:
+        """The printed values need the article's model: its configuration and its tokenizer."""
+        reason = self.configuration or self.tokenizer
+        return reason and f"{reason}; the printed values are {ARTICLE_MODEL}'s"
+
+
+def of(checkpoint: Path, tokenizer) -> Applicability:
+    config = json.loads((checkpoint / "config.json").read_text(encoding="utf-8"))
+    return Applicability(configuration_differs(config), tokenizer_differs(tokenizer),
+                         None if tokenizer.chat_template else "this tokenizer has no chat template: the articles' chat prompts go in as raw text")
+
+
+def configuration_differs(config: dict) -> str | None:
+    article = model_card.config()
+    if config.get("model_type") != article["model_type"]:
+        architecture = ", ".join(config.get("architectures") or [config.get("model_type", "?")])
+        return f"this model is a {architecture}; the article's numbers are {ARTICLE_MODEL}'s ({', '.join(article['architectures'])})"
+    differing = [key for key in CONFIGURATION_KEYS if config.get(key) != article[key]]
+    if not differing:
+        return None
+    shown = differing[:SHOWN]
+    return (f"this model has {', '.join(f'{key}={config.get(key)}' for key in shown)}; the article's numbers are "
+            f"{ARTICLE_MODEL}'s ({', '.join(f'{key}={article[key]}' for key in shown)})"
+            + (f" and {len(differing) - SHOWN} more differences" if len(differing) > SHOWN else ""))
+
+
+def tokenizer_differs(tokenizer) -> str | None:
+    article = {token["content"]: token["id"] for token in model_card.added_tokens()}
+    added = tokenizer.get_added_vocab()
+    ordinary = model_card.added_tokens()[0]["id"]  # the BPE ranks end where the added tokens begin
+    if tokenizer.vocab_size == ordinary and added == article:
+        return None
+    return (f"this tokenizer is not Qwen3's: {len(tokenizer)} tokens, {len(added)} added; the article's ids are Qwen3's "
+            f"({ordinary + len(article)} tokens, {len(article)} added: <|im_start|>, <think>, …)")
