@@ -23,6 +23,22 @@ def load_classifier(path, vocab_size: int, dtype: str, device: str):
     )
 
 
+KEY_MAPPING_FORM = "001's key_mapping: score.weight is the lm_head.weight the checkpoint stores"
+TIED_FORM = ("the general form on a tied save: score.weight is the embedding, which is the causal LM's head "
+             "(the checkpoint stores no lm_head.weight for 001's key_mapping to rename)")
+
+
+def build_classifier(path, vocab_size: int, dtype: str, device: str):
+    """The classifier of 001's loop, and which form it was built in: 001's call where the checkpoint stores an
+    lm_head.weight; on a tied save (GPT-2 saves so), the same model with score tied to the embedding, as the
+    causal LM's head is. Returns (classifier, loading info, form)."""
+    if stored_lm_head(path) is not None:
+        return *load_classifier(path, vocab_size, dtype, device), KEY_MAPPING_FORM
+    classifier, info = load_pretrained(AutoModelForSequenceClassification, path, dtype, device, num_labels=vocab_size)
+    classifier.score.weight = classifier.get_input_embeddings().weight
+    return classifier, info, TIED_FORM
+
+
 def stored_lm_head(path, like: torch.Tensor | None = None) -> torch.Tensor | None:
     """`lm_head.weight` as the checkpoint stores it (None if it stores none, as a tied save does).
 

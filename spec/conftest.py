@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from genspec.classification import load_classifier
+from genspec.classification import build_classifier
 from genspec.embedded import checkpoint
 from genspec.run.loading import encode
 
@@ -17,7 +17,8 @@ from genspec.run.loading import encode
 TINY = {"num_hidden_layers": 1, "max_window_layers": 1, "hidden_size": 64, "intermediate_size": 128,
         "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 32}
 
-# The articles' prompts: raw "Hi" (000), and "how are you?" / "Why are you running?" as chat.
+# The articles' prompts: raw "Hi" (000), and "how are you?" / "Why are you running?" as chat (raw where the
+# tokenizer has no chat template: genspec.run.loading.prompt_text).
 PROMPTS = {"hi": ("Hi", False), "how-are-you-chat": ("how are you?", True), "why-are-you-running-chat": ("Why are you running?", True)}
 
 
@@ -35,7 +36,7 @@ def forward_of(model, tokenizer, settings):
     def forward(text: str, as_chat: bool = False) -> ForwardPass:
         tokens = encode(tokenizer, text, as_chat, settings.device)
         with torch.inference_mode():
-            return ForwardPass(tokens, model.model(**tokens).last_hidden_state, model(**tokens).logits)
+            return ForwardPass(tokens, model.base_model(**tokens).last_hidden_state, model(**tokens).logits)
 
     return forward
 
@@ -56,6 +57,19 @@ def stored_norm_weights(checkpoint_path) -> dict[str, torch.Tensor]:
     for file in checkpoint_path.glob("*.safetensors"):
         with safe_open(str(file), framework="pt") as handle:
             stored |= {name: handle.get_tensor(name) for name in handle.keys() if name.endswith("norm.weight")}  # noqa: SIM118 (not a dict)
+    return stored
+
+
+def stored_tensors(checkpoint_path, names, base_prefix: str = "") -> dict[str, torch.Tensor]:
+    """The named tensors as the checkpoint's safetensors store them (read from the files, not from a loaded model).
+
+    A checkpoint may store the base model's tensors without its prefix (GPT-2's `h.0.ln_1.weight` for
+    `transformer.h.0.ln_1.weight`); such names are found too, and returned under the model's name."""
+    wanted = {name: name for name in names} | {name.removeprefix(f"{base_prefix}."): name for name in names if base_prefix}
+    stored = {}
+    for file in checkpoint_path.glob("*.safetensors"):
+        with safe_open(str(file), framework="pt") as handle:
+            stored |= {wanted[key]: handle.get_tensor(key) for key in handle.keys() if key in wanted}  # noqa: SIM118 (not a dict)
     return stored
 
 
@@ -120,8 +134,8 @@ def greedy_continuations(greedy_results, forward_passes) -> dict[str, torch.Tens
 
 @pytest.fixture(scope="session")
 def classifier_and_info(source, settings, model):
-    """001's Qwen3ForSequenceClassification built from the same checkpoint, and its loading info."""
-    return load_classifier(source.path, model.config.vocab_size, settings.dtype, settings.device)
+    """001's Qwen3ForSequenceClassification built from the same checkpoint, its loading info, and the form it was built in."""
+    return build_classifier(source.path, model.config.vocab_size, settings.dtype, settings.device)
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,17 @@
 """A: a causal LM is a base model (Qwen3Model) plus a task head (lm_head) (000, 003, 001)."""
 
+import re
 
 import pytest
 import torch
 import transformers
 from packaging.version import Version
-from transformers import AutoModelForCausalLM
+from transformers import AutoModelForCausalLM, Cache
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 
 from genspec import FIXTURES
-from spec.conftest import stored_norm_weights
+from genspec.classification import stored_lm_head
+from spec.conftest import stored_tensors
 
 PRINTED = FIXTURES / "printed"
 # The articles print the tree twice, differing only in the act_fn line (see X1).
@@ -18,7 +20,17 @@ TRANSFORMERS_5 = Version(transformers.__version__) >= Version("5")
 
 
 @pytest.mark.claim("A1")
-@pytest.mark.article_sizes
+def test_printed_tree_has_the_configs_sizes(model):
+    """A1 (000, 003), general form: `print(model)` shows the embedding, the decoder layers and the task head with the model's own config sizes."""
+    printed, config = str(model), model.config
+    expected = [f"Embedding({config.vocab_size}, {config.hidden_size})", f"{config.num_hidden_layers} x ",
+                f"Linear(in_features={config.hidden_size}, out_features={config.vocab_size}, bias=False)"]
+    missing = [line for line in expected if line not in printed]
+    assert not missing, f"print(model) lacks {missing}:\n{printed}"
+
+
+@pytest.mark.claim("A1")
+@pytest.mark.article_config
 def test_print_model_is_the_printed_tree(model, recorded):
     """A1 (000 The Transformer, 003): `print(model)` is the printed Qwen3ForCausalLM tree, layer for layer."""
     printed = str(model) + "\n"
@@ -28,32 +40,53 @@ def test_print_model_is_the_printed_tree(model, recorded):
 
 @pytest.mark.claim("A1")
 def test_the_trees_norms_scale_by_the_checkpoints_weights(model, source, settings, evidence):
-    """A1 (000, 003): each Qwen3RMSNorm of the tree computes x / rms(x) · weight, with the weight the checkpoint stores."""
-    stored = stored_norm_weights(source.path)
-    modules = dict(model.named_modules())
-    for name in ("model.norm", "model.layers.0.input_layernorm", "model.layers.0.post_attention_layernorm",
-                 "model.layers.0.self_attn.q_norm", "model.layers.0.self_attn.k_norm"):
-        norm, weight = modules[name], stored[name + ".weight"].to(settings.device, torch.float32)
+    """A1 (000, 003): each norm of the tree (Qwen3RMSNorm: x / rms(x) · weight; GPT-2's LayerNorm: (x - mean) / std · weight + bias)
+    computes its formula with the weight the checkpoint stores; checked on the first decoder layer's norms and the final one."""
+    norms = {name: module for name, module in model.named_modules() if is_norm(module) and not OTHER_LAYER.search(name + ".")}
+    stored = stored_tensors(source.path, [f"{name}.{part}" for name in norms for part in ("weight", "bias")], model.base_model_prefix)
+    assert norms and all(f"{name}.weight" in stored for name in norms), f"norms {sorted(norms)}, stored {sorted(stored)}"
+    for name, norm in norms.items():
+        weight = stored[f"{name}.weight"].to(settings.device, torch.float32)
         x = torch.randn(3, weight.shape[0], generator=torch.Generator().manual_seed(0)).to(settings.device)
-        expected = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + norm.variance_epsilon) * weight
+        if isinstance(norm, torch.nn.LayerNorm):
+            bias = stored[f"{name}.bias"].to(settings.device, torch.float32)
+            expected = (x - x.mean(-1, keepdim=True)) * torch.rsqrt(x.var(-1, unbiased=False, keepdim=True) + norm.eps) * weight + bias
+        else:
+            expected = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + norm.variance_epsilon) * weight
         with torch.inference_mode():
             observed = norm(x.to(getattr(torch, settings.dtype)))
         # In the run's dtype, with torch's tolerance for it: bfloat16 rounds the normalised x before the product, one more rounding.
         torch.testing.assert_close(observed, expected.to(observed.dtype), msg=lambda m, name=name: f"{name}: {m}")
-    evidence(f"{len(stored)} norm weights stored, from {min(w.min() for w in stored.values()):.3g} to {max(w.max() for w in stored.values()):.3g}")
+    weights = [stored[f"{name}.weight"] for name in norms]
+    evidence(f"{len(norms)} norms checked, their stored weights from {min(w.min() for w in weights):.3g} to {max(w.max() for w in weights):.3g}")
+
+
+OTHER_LAYER = re.compile(r"\.[1-9]\d*\.")  # a module of a decoder layer other than the first
+
+
+def is_norm(module) -> bool:
+    return isinstance(module, torch.nn.LayerNorm) or type(module).__name__.endswith("RMSNorm")
 
 
 @pytest.mark.claim("A2")
-def test_base_model_and_task_head(model, articles):
-    """A2 (003 Task Head): `model.model` is the base model Qwen3Model and `model.lm_head` the printed Linear task head."""
-    printed = articles["architecture"]
-    assert type(model.model).__name__ == printed["base_model_class"]
-    assert isinstance(model.lm_head, torch.nn.Linear) and model.lm_head.bias is None
-    assert model.lm_head.in_features == model.config.hidden_size
+def test_base_model_and_task_head(model):
+    """A2 (003 Task Head), general form: the causal LM is its base model plus a task head, a Linear from hidden_size to vocab_size."""
+    head = model.get_output_embeddings()
+    assert model.base_model is not model and model.base_model in model.children()
+    assert isinstance(head, torch.nn.Linear) and head.bias is None
+    assert (head.in_features, head.out_features) == (model.config.hidden_size, model.config.vocab_size)
 
 
 @pytest.mark.claim("A2")
-@pytest.mark.article_sizes
+@pytest.mark.article_config
+def test_base_model_is_qwen3model(model, articles):
+    """A2 (003 Task Head): `model.model` is the base model, Qwen3Model."""
+    assert model.model is model.base_model
+    assert type(model.model).__name__ == articles["architecture"]["base_model_class"]
+
+
+@pytest.mark.claim("A2")
+@pytest.mark.article_config
 def test_task_head_is_the_printed_linear(model, articles):
     """A2 (003 Task Head): the task head prints as `Linear(in_features=1024, out_features=151936, bias=False)`."""
     assert repr(model.lm_head) == articles["architecture"]["task_head"]
@@ -61,22 +94,24 @@ def test_task_head_is_the_printed_linear(model, articles):
 
 @pytest.mark.claim("A3")
 def test_base_model_returns_hidden_state_and_cache(model, forward_passes):
-    """A3 (000, 001): the base model returns BaseModelOutputWithPast: last_hidden_state and a DynamicCache, one layer per decoder layer."""
+    """A3 (000, 001): the base model returns BaseModelOutputWithPast: last_hidden_state and a cache, one layer per decoder layer."""
     tokens = forward_passes["hi"].tokens
     with torch.inference_mode():
-        output = model.model(**tokens)
-    assert isinstance(output, BaseModelOutputWithPast)
-    assert type(output.past_key_values).__name__ == "DynamicCache"
-    assert len(output.past_key_values) == len(model.model.layers) == model.config.num_hidden_layers
+        output = model.base_model(**tokens)
+    # GPT-2's base model returns the subclass-like BaseModelOutputWithPastAndCrossAttentions.
+    assert type(output).__name__.startswith(BaseModelOutputWithPast.__name__), type(output).__name__
+    assert isinstance(output.past_key_values, Cache), type(output.past_key_values).__name__
+    assert len(output.past_key_values) == model.config.num_hidden_layers
     assert output.last_hidden_state.shape[:2] == tokens["input_ids"].shape
 
 
 @pytest.mark.claim("A3")
-@pytest.mark.article_sizes
+@pytest.mark.article_config
 def test_cache_has_the_printed_28_layers(model, articles, forward_passes):
     """A3 (000, 001): the printed DynamicCache holds 28 DynamicLayers."""
     with torch.inference_mode():
         output = model.model(**forward_passes["hi"].tokens)
+    assert type(output.past_key_values).__name__ == "DynamicCache"
     assert len(output.past_key_values) == articles["architecture"]["layers"]
 
 
@@ -87,7 +122,8 @@ def test_causal_lm_output_fields(model, forward_passes):
     with torch.inference_mode():
         output = model.forward(tokens["input_ids"])
         asked = model.forward(tokens["input_ids"], output_hidden_states=True)
-    assert isinstance(output, CausalLMOutputWithPast)
+    # GPT-2 returns CausalLMOutputWithCrossAttentions: the same fields and cross_attentions (None for a decoder alone).
+    assert isinstance(output, CausalLMOutputWithPast) or type(output).__name__ == "CausalLMOutputWithCrossAttentions", type(output).__name__
     assert output.loss is None
     assert output.logits.shape[:2] == tokens["input_ids"].shape
     assert output.past_key_values is not None
@@ -102,7 +138,7 @@ def test_forward_is_task_head_of_base_model(model, forward_passes, prompt):
     """A5 (003, 000): `model.forward(x).logits` equals `task_head(base_model(x).last_hidden_state)`, bit for bit."""
     observed = forward_passes[prompt]
     with torch.inference_mode():
-        composed = model.lm_head(observed.last_hidden_state)
+        composed = model.get_output_embeddings()(observed.last_hidden_state)
     # The same two modules run on the same input: no tolerance is needed.
     assert torch.equal(observed.logits, composed)
 
@@ -123,26 +159,39 @@ def test_requires_grad_false_means_no_graph(tiny_stand_in, settings):
 
 
 @pytest.mark.claim("A7")
-@pytest.mark.article_sizes
-def test_loading_reports_311_weights(loaded_model, articles):
-    """A7 (001 Getting the model): loading reports 311 weights, lm_head among them: none missing, none unexpected, none mismatched."""
-    model, _, info = loaded_model
+def test_checkpoint_holds_every_weight_the_architecture_needs(loaded_model):
+    """A7 (001 Getting the model), general form: loading reports no weight missing, unexpected or mismatched in shape."""
+    _, _, info = loaded_model
     problems = {kind: sorted(keys) for kind, keys in info.items() if kind != "error_msgs" and keys}
     assert not problems, f"from_pretrained reported {problems}"
+
+
+@pytest.mark.claim("A7")
+@pytest.mark.article_config
+def test_loading_reports_311_weights(loaded_model, articles):
+    """A7 (001 Getting the model): loading reports 311 weights, lm_head among them."""
+    model, _, info = loaded_model
     loaded = set(model.state_dict()) - set(info["missing_keys"])
     assert len(loaded) == articles["architecture"]["weights_reported"], f"{len(loaded)} weights loaded"
     assert {"model.embed_tokens.weight", "lm_head.weight"} <= loaded
 
 
 @pytest.mark.claim("A7")
-def test_embeddings_and_head_tied_as_the_version_does(loaded_model, recorded):
-    """A7 (001): a checkpoint holding both embed_tokens and lm_head is not tied on transformers 5 (with the warning 001 quotes); 4.x ties them."""
+def test_embeddings_and_head_tied_as_the_version_does(loaded_model, source, recorded):
+    """A7 (001): a checkpoint holding both embed_tokens and lm_head under a config that says tie is not tied on transformers 5
+    (with the warning 001 quotes); 4.x ties them. A config that says no tie keeps them apart; a tied save (no lm_head stored) is tied."""
     model, log, _ = loaded_model
-    tied = model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
+    tied = model.get_output_embeddings().weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()
     warned = any("both are present in the checkpoints" in line and "will NOT tie" in line for line in log)
     recorded({"transformers": transformers.__version__, "tied": tied, "warned": warned})
-    if TRANSFORMERS_5:
-        assert not tied and warned, f"transformers {transformers.__version__}: tied={tied}, log={log}"
+    stores_head, says_tie = stored_lm_head(source.path) is not None, model.config.tie_word_embeddings
+    if not stores_head:
+        expected, why = (True, False), "a tied save: the head is the embedding"
+    elif not says_tie:
+        expected, why = (False, False), "the config says tie_word_embeddings=false"
+    elif TRANSFORMERS_5:
+        expected, why = (False, True), "both stored, the config says tie: transformers 5 keeps the stored head and warns"
     else:
         # transformers-versions.md: 4.x ties them; both keys write one shared parameter.
-        assert tied and not warned, f"transformers {transformers.__version__}: tied={tied}, log={log}"
+        expected, why = (True, False), "both stored, the config says tie: 4.x ties them"
+    assert (tied, warned) == expected, f"transformers {transformers.__version__}: tied={tied}, warned={warned}; expected {expected} ({why}); log={log}"

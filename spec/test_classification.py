@@ -10,10 +10,11 @@ from safetensors.torch import load_file, save_file
 
 from genspec import loops
 from genspec.agreement import agree, same_choice
-from genspec.classification import check_score_is_lm_head, load_classifier, stored_lm_head
+from genspec.classification import TIED_FORM, check_score_is_lm_head, load_classifier, stored_lm_head
 from genspec.embedded import checkpoint
 from genspec.reports import observations
-from genspec.run.loading import chat_text
+from genspec.run.applicability import NOT_APPLICABLE
+from genspec.run.loading import chat_text, prompt_text
 from genspec.run.tolerances import kernel_atol, near_tie_bound
 from spec.conftest import PROMPTS, classifier_scores
 
@@ -30,12 +31,29 @@ def classifier_with_pad(classifier, tokenizer):
 
 
 @pytest.mark.claim("C1")
-def test_classifier_head_is_the_lm_head(classifier_and_info, model, source):
-    """C1 (001): from_pretrained(num_labels=vocab_size, key_mapping={"lm_head.weight": "score.weight"}) gives a Qwen3ForSequenceClassification whose score.weight is the checkpoint's lm_head.weight."""
-    classifier, info = classifier_and_info
-    assert type(classifier).__name__ == "Qwen3ForSequenceClassification"
+def test_classifier_head_is_the_causal_lms_head(classifier_and_info, model, evidence):
+    """C1 (001), general form: the sequence-classification model of the same family, one class per token, scores with the causal LM's head."""
+    classifier, _, form = classifier_and_info
+    assert type(classifier).__name__.endswith("ForSequenceClassification") and classifier.base_model_prefix == model.base_model_prefix
     assert classifier.score.out_features == model.config.vocab_size
+    assert torch.equal(classifier.score.weight, model.get_output_embeddings().weight), "score.weight differs from the causal LM's head"
+    evidence(form)
+
+
+@pytest.mark.claim("C1")
+def test_key_mapping_makes_the_stored_lm_head_the_score(classifier_and_info, source):
+    """C1 (001): from_pretrained(num_labels=vocab_size, key_mapping={"lm_head.weight": "score.weight"}) gives a classifier whose score.weight is the checkpoint's lm_head.weight."""
+    classifier, info, form = classifier_and_info
+    if form == TIED_FORM:
+        pytest.skip(f"{NOT_APPLICABLE}this checkpoint stores no lm_head.weight (a tied save): 001's key_mapping has nothing to rename")
     check_score_is_lm_head(classifier, info, stored_lm_head(source.path, like=classifier.score.weight))
+
+
+@pytest.mark.claim("C1")
+@pytest.mark.article_config
+def test_classifier_is_qwen3_for_sequence_classification(classifier):
+    """C1 (001): the classifier 001 builds is a Qwen3ForSequenceClassification."""
+    assert type(classifier).__name__ == "Qwen3ForSequenceClassification"
 
 
 @pytest.mark.claim("C1")
@@ -110,7 +128,7 @@ def test_classification_loop_reproduces_greedy_generation(classifier, forward_pa
 def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, tokenizer, greedy_continuations, greedy_step_scores,
                                                                    settings, prompt, recorded, evidence):
     """C4 (001 loop): the loop that re-tokenizes the decoded text reproduces greedy generation up to the first step where decode→encode does not round-trip (or a near-tie)."""
-    text = chat_text(tokenizer, PROMPTS[prompt][0])
+    text = prompt_text(tokenizer, *PROMPTS[prompt])
     greedy = greedy_continuations[prompt].tolist()
     breaks = loops.retokenization_breaks(tokenizer, text, greedy)
     # Up to and including the first break the string loop's input is the greedy input.
@@ -125,6 +143,8 @@ def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, t
 
 
 @pytest.mark.claim("C4")
+@pytest.mark.article_tokenizer
+@pytest.mark.chat_template
 def test_string_loop_parts_from_the_ids_at_the_emoji(tokenizer):
     """C4 (001): where decode→encode does not round-trip, the string loop's input parts from the ids: the 😊 of 001's reply is two ids
     (26525, 232), and neither decodes to a whole character, so the text after step 7 no longer tokenizes to the reply's ids."""

@@ -4,6 +4,14 @@ import pytest
 
 
 @pytest.mark.claim("E1")
+def test_model_refuses_a_string(model):
+    """E1 (000 Tokenisation), general form: the model takes a tensor of ids; given text, it raises instead of scoring it."""
+    with pytest.raises((TypeError, AttributeError), match="str"):
+        model("Hi")
+
+
+@pytest.mark.claim("E1")
+@pytest.mark.article_config
 def test_model_of_a_string_raises_type_error(model, articles):
     """E1 (000 Tokenisation): `model("Hi")` raises TypeError: embedding() indices must be a Tensor, not str."""
     printed = _printed(articles, "model-of-str")

@@ -8,6 +8,7 @@ from genspec.run.printed import cases
 
 
 @pytest.mark.claim("P1", "P2")
+@pytest.mark.article_tokenizer
 @pytest.mark.parametrize("tokenize_case", cases("tokenize"))
 def test_tokenizer_gives_the_printed_ids_and_mask(tokenizer, tokenize_case, recorded):
     """P1 (000 Tokenisation), P2 (003 Tokenizer): `tokenizer(text, return_tensors="pt")` is the printed 1×N tensor."""
@@ -19,6 +20,8 @@ def test_tokenizer_gives_the_printed_ids_and_mask(tokenizer, tokenize_case, reco
 
 
 @pytest.mark.claim("P3")
+@pytest.mark.article_tokenizer
+@pytest.mark.chat_template
 @pytest.mark.parametrize("chat_case", cases("chat"))
 def test_chat_template_formats_a_user_message(tokenizer, chat_case, recorded):
     """P3 (003 Chat template, 001 Preprocess): the chat template wraps the message in im_start/im_end and an empty think block."""
@@ -28,6 +31,8 @@ def test_chat_template_formats_a_user_message(tokenizer, chat_case, recorded):
 
 
 @pytest.mark.claim("P4", "P5")
+@pytest.mark.article_tokenizer
+@pytest.mark.chat_template
 @pytest.mark.parametrize("chat_case", cases("chat", having="input_ids"))
 def test_chat_tokens_are_the_printed_ids(tokenizer, chat_case, recorded):
     """P4 (003 step-by-step), P5 (000): the formatted chat tokenizes to exactly the printed ids and token strings."""
@@ -39,6 +44,7 @@ def test_chat_tokens_are_the_printed_ids(tokenizer, chat_case, recorded):
 
 
 @pytest.mark.claim("P6")
+@pytest.mark.article_tokenizer
 def test_vocabulary_sizes_and_added_tokens(tokenizer, articles):
     """P6 (001, 003, 000): vocab_size counts the 151,643 BPE tokens; len(vocab) adds the 26 added tokens."""
     printed = articles["vocabulary"]
@@ -48,6 +54,7 @@ def test_vocabulary_sizes_and_added_tokens(tokenizer, articles):
 
 
 @pytest.mark.claim("P7")
+@pytest.mark.article_tokenizer
 @pytest.mark.parametrize("decode_case", cases("decode"))
 def test_printed_ids_decode_to_printed_text(tokenizer, decode_case, recorded):
     """P7 (001, 003, 000): the printed id lists decode to the printed texts."""
@@ -59,12 +66,13 @@ def test_printed_ids_decode_to_printed_text(tokenizer, decode_case, recorded):
 @pytest.mark.claim("P7")
 @pytest.mark.parametrize("chat_case", cases("chat"))
 def test_decoding_gives_back_the_formatted_text(tokenizer, chat_case):
-    """P7 (000 Running the model): decoding the tokenized chat gives back the formatted text."""
+    """P7 (000 Running the model), general form: decoding the tokenized chat gives back the formatted text (any byte-level tokenizer)."""
     ids = tokenizer(chat_case["formatted"])["input_ids"]
     assert tokenizer.decode(ids) == chat_case["formatted"]
 
 
 @pytest.mark.claim("P8")
+@pytest.mark.article_tokenizer
 @pytest.mark.parametrize("decode_case", cases("decode", having="text_skip_special"))
 def test_skip_special_tokens_and_slicing_keep_only_the_reply(tokenizer, decode_case):
     """P8 (003 Chat template): `result[0, input_len:]` keeps only generated tokens; skip_special_tokens drops <|im_end|>."""
@@ -76,6 +84,7 @@ def test_skip_special_tokens_and_slicing_keep_only_the_reply(tokenizer, decode_c
 
 
 @pytest.mark.claim("P9")
+@pytest.mark.chat_template
 @pytest.mark.parametrize("chat_case", cases("chat"))
 def test_apply_chat_template_tokenize_equals_tokenizing_the_text(tokenizer, chat_case):
     """P9 (001 Preprocess): apply_chat_template(tokenize=True, return_dict=True, return_tensors="pt") equals tokenizer(formatted)."""

@@ -10,11 +10,9 @@ The user's own caches and genspec's environment variables play no part.
 Runs the suite in subprocesses, so it is deselected from the default run: `pytest -m end_to_end`.
 """
 
-import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,12 +21,10 @@ from genspec import REPOSITORY
 from genspec.embedded.checkpoint import ensure_stand_in
 from genspec.run import claims
 from genspec.run.printed import articles as printed
+from spec.end_to_end import run_suite
 
 REAL_ID = "Qwen/Qwen3-0.6B"
 REVISION = "0123456789abcdef0123456789abcdef01234567"  # made up: no such commit exists on the hub
-# Tests of the tool rather than of the articles; the claims are what this run is about.
-TOOL_TESTS = ["test_embedded_default.py", "test_model_option.py", "test_regression_report.py", "test_snapshots.py",
-              "test_token_agreement.py", "test_real_checkpoint.py"]
 
 
 def place(file: Path, target: Path) -> None:
@@ -60,19 +56,6 @@ def as_local_directory(checkpoint: Path, directory: Path) -> None:
     for file in checkpoint.iterdir():
         if file.name != "stand-in.json":
             place(file, directory / file.name)
-
-
-def run_suite(model_arguments: list[str], dtype: str, tmp_path: Path, cache_root: Path) -> tuple[subprocess.CompletedProcess, dict]:
-    report = tmp_path / "report.json"
-    # Nothing of the user's: no GENSPEC_* settings, no HF cache but the one made here.
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("GENSPEC_", "HF_"))}
-    environment |= {"HF_HOME": str(tmp_path / "hf-home"), "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "pytest", "spec", "-p", "no:cacheprovider", "--tb=line",
-               *model_arguments, "--dtype", dtype, "--stand-in-cache", str(cache_root), "--claims-report", str(report),
-               *[f"--ignore=spec/{module}" for module in TOOL_TESTS]]
-    done = subprocess.run(command, check=False, cwd=REPOSITORY, capture_output=True, text=True, env=environment, timeout=1800)
-    assert report.exists(), done.stdout[-3000:] + done.stderr[-3000:]
-    return done, json.loads(report.read_text(encoding="utf-8"))
 
 
 # Where each value claim's printed values are kept in fixtures/articles.json.

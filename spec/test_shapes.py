@@ -13,7 +13,19 @@ PRINTED_LENGTHS = {"hi": 1, "how-are-you-chat": 16, "why-are-you-running-chat": 
 
 
 @pytest.mark.claim("S1")
-@pytest.mark.article_sizes
+@pytest.mark.parametrize("prompt", PROMPTS)
+def test_shapes_follow_the_models_config(model, forward_passes, prompt):
+    """S1 (000, 003, 001), general form: tokens 1×N → last_hidden_state 1×N×hidden_size → logits 1×N×vocab_size, from the model's own config."""
+    observed, config = forward_passes[prompt], model.config
+    n = observed.tokens["input_ids"].shape[1]
+    assert observed.tokens["input_ids"].shape == (1, n)
+    assert observed.last_hidden_state.shape == (1, n, config.hidden_size), f"hidden states {tuple(observed.last_hidden_state.shape)}"
+    assert observed.logits.shape == (1, n, config.vocab_size), f"logits {tuple(observed.logits.shape)}"
+
+
+@pytest.mark.claim("S1")
+@pytest.mark.article_config
+@pytest.mark.article_tokenizer
 @pytest.mark.parametrize("prompt", PROMPTS)
 def test_shapes_through_base_model_and_head(forward_passes, articles, prompt, recorded):
     """S1 (000, 003, 001): tokens 1×N → last_hidden_state 1×N×1024 → logits 1×N×151936."""
@@ -28,17 +40,19 @@ def test_shapes_through_base_model_and_head(forward_passes, articles, prompt, re
 
 @pytest.mark.claim("S2")
 def test_scores_cover_the_head_not_the_tokenizer(model, tokenizer, forward_passes):
-    """S2 (001): the logits' last dimension is lm_head.out_features, larger than tokenizer.vocab_size."""
+    """S2 (001), general form: the logits' last dimension is the task head's out_features, one score for every id the tokenizer can give."""
     width = forward_passes["how-are-you-chat"].logits.shape[-1]
-    assert width == model.lm_head.out_features
-    assert width > tokenizer.vocab_size
+    assert width == model.get_output_embeddings().out_features == model.config.vocab_size
+    assert width >= len(tokenizer), f"{width} scores for a tokenizer of {len(tokenizer)} ids"
 
 
 @pytest.mark.claim("S2")
-@pytest.mark.article_sizes
-def test_head_width_is_151936(model, articles):
-    """S2 (001): lm_head.out_features is the printed 151936."""
+@pytest.mark.article_config
+@pytest.mark.article_tokenizer
+def test_head_width_is_151936(model, tokenizer, articles):
+    """S2 (001): lm_head.out_features is the printed 151936, larger than tokenizer.vocab_size (151643)."""
     assert model.lm_head.out_features == articles["architecture"]["logits_width"]
+    assert model.lm_head.out_features > tokenizer.vocab_size
 
 
 @pytest.mark.claim("S3")
@@ -77,7 +91,7 @@ def test_batch_rows_score_like_single_texts(model, tokenizer, settings):
     batch = tokenizer(texts, return_tensors="pt", padding=True, padding_side="right").to(settings.device)
     with torch.inference_mode():
         logits = model(**batch).logits
-        assert logits.shape == (len(texts), batch["input_ids"].shape[1], model.lm_head.out_features)
+        assert logits.shape == (len(texts), batch["input_ids"].shape[1], model.config.vocab_size)
         for row, text in enumerate(texts):
             alone = model(**tokenizer(text, return_tensors="pt").to(settings.device)).logits[0]
             n = alone.shape[0]

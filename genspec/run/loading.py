@@ -52,6 +52,11 @@ def chat_text(tokenizer, user: str) -> str:
     return tokenizer.apply_chat_template(message, tokenize=False, add_generation_prompt=True, enable_thinking=False)
 
 
+def prompt_text(tokenizer, user: str, as_chat: bool) -> str:
+    """What a prompt goes in as: the articles' chat formatting where asked for and the tokenizer has a chat
+    template; raw text where it has none (GPT-2, the model of 002, has none)."""
+    return chat_text(tokenizer, user) if as_chat and tokenizer.chat_template else user
+
+
 def encode(tokenizer, user: str, as_chat: bool, device: str):
-    text = chat_text(tokenizer, user) if as_chat else user
-    return tokenizer(text, return_tensors="pt").to(device)
+    return tokenizer(prompt_text(tokenizer, user, as_chat), return_tensors="pt").to(device)
