@@ -29,20 +29,7 @@ def bpe_ranks_path() -> Path:
 
 def build_tokenizer(directory: Path) -> None:
     """Write a Qwen3 tokenizer into `directory` with `save_pretrained`."""
-    # Added tokens come below, in id order; the converter's own list must be empty. Its keyword
-    # is `additional_special_tokens` in 4.x and `extra_special_tokens` in 5.x: give both.
-    backend = TikTokenConverter(
-        vocab_file=str(bpe_ranks_path()), pattern=QWEN2_SPLIT_PATTERN,
-        additional_special_tokens=[], extra_special_tokens=[],
-    ).converted()
-    backend.normalizer = normalizers.NFC()
-    # Added tokens take the next free ids in the order given: 151643 (<|endoftext|>) onwards.
-    for token in model_card.added_tokens():
-        added = AddedToken(token["content"], special=token["special"], normalized=False)
-        assigned = backend.add_tokens([added]) and backend.token_to_id(token["content"])
-        if assigned != token["id"]:
-            raise RuntimeError(f"added token {token['content']!r} got id {assigned}, not {token['id']}")
-
+    backend = _bpe_with_added_tokens(model_card.added_tokens())
     settings = model_card.tokenizer_config()
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=backend,
@@ -58,3 +45,29 @@ def build_tokenizer(directory: Path) -> None:
     saved = directory / "tokenizer_config.json"
     merged = json.loads(saved.read_text(encoding="utf-8")) | settings
     saved.write_text(json.dumps(merged, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def build_plain_tokenizer(directory: Path) -> None:
+    """Write a tokenizer that is not Qwen3's, the way GPT-2's is not: the same byte-level BPE ranks with
+    one special token, <|endoftext|> (end of text and padding), and no chat template."""
+    end_of_text = model_card.added_tokens()[0]
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=_bpe_with_added_tokens([end_of_text]), eos_token=end_of_text["content"],
+                                        pad_token=end_of_text["content"], clean_up_tokenization_spaces=False)
+    tokenizer.save_pretrained(directory)
+
+
+def _bpe_with_added_tokens(added_tokens: list[dict]):
+    # Added tokens come below, in id order; the converter's own list must be empty. Its keyword
+    # is `additional_special_tokens` in 4.x and `extra_special_tokens` in 5.x: give both.
+    backend = TikTokenConverter(
+        vocab_file=str(bpe_ranks_path()), pattern=QWEN2_SPLIT_PATTERN,
+        additional_special_tokens=[], extra_special_tokens=[],
+    ).converted()
+    backend.normalizer = normalizers.NFC()
+    # Added tokens take the next free ids in the order given: 151643 (<|endoftext|>) onwards.
+    for token in added_tokens:
+        added = AddedToken(token["content"], special=token["special"], normalized=False)
+        assigned = backend.add_tokens([added]) and backend.token_to_id(token["content"])
+        if assigned != token["id"]:
+            raise RuntimeError(f"added token {token['content']!r} got id {assigned}, not {token['id']}")
+    return backend
