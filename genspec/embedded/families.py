@@ -9,6 +9,7 @@ for GPT-2 a plain one with Qwen's BPE ranks (no GPT-2 vocabulary can be had offl
 token, no chat template, not Qwen3's — as GPT-2's own is not.
 """
 
+import re
 import shutil
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from transformers import AutoModelForCausalLM, GenerationConfig, GPT2Config, Lla
 from genspec.embedded import model_card
 from genspec.embedded.checkpoint import MANIFEST, ensure_stand_in
 from genspec.embedded.tokenizer import build_plain_tokenizer, build_tokenizer
+from genspec.embedded.weights import FREQUENT_GAIN, FREQUENT_RANKS
 
 END_OF_TEXT, IM_END = 151643, 151645
 # Qwen's 151,643 BPE ranks and <|endoftext|>, rounded up to a multiple of 64 as checkpoints pad their heads.
@@ -35,6 +37,10 @@ FAMILIES = {
     "qwen2": lambda: Qwen2Config(**SMALL, **CHAT),
 }
 NORM_SPREAD, BIAS_STD = 0.3, 0.02
+# The MLPs write more into the residual stream than the embedding (as in the stand-in, weights.py): with a head tied to
+# the embedding (GPT-2) a stream close to the current token's embedding would score that token highest, again and again.
+MLP_GAIN = 4.0
+MLP_OUT = re.compile(r"mlp\.(down_proj|c_proj)\.weight$")
 STAND_IN_FAMILIES = {"qwen3-small": "embedded-small"}  # built by the stand-in builder, copied as a user's local checkpoint
 ALL_FAMILIES = (*STAND_IN_FAMILIES, *FAMILIES)
 
@@ -53,11 +59,15 @@ def write_family_checkpoint(family: str, directory: Path, cache_root: Path, seed
         for name, parameter in model.named_parameters():
             noise = torch.randn(parameter.shape, generator=generator)
             if parameter.ndim == 2:  # unit gain: the last hidden state is a pseudo-random function of the context
-                parameter.copy_(noise / parameter.shape[-1] ** 0.5)
+                parameter.copy_(noise / parameter.shape[-1] ** 0.5 * (MLP_GAIN if MLP_OUT.search(name) else 1.0))
             elif name.endswith("bias"):
                 parameter.copy_(noise * BIAS_STD)
             else:  # norm weights away from 1.0, as the stand-in's: a norm that ignored its weight would show
                 parameter.copy_(torch.exp(noise * NORM_SPREAD))
+        # Frequent pieces (the lowest BPE ranks) score high in many contexts, as in the stand-in (weights.py): the
+        # prompt's own tokens then rank in the top-k, where a repetition penalty acts (G7).
+        head = model.get_output_embeddings().weight
+        head *= (1 + FREQUENT_GAIN * torch.exp(-torch.arange(head.shape[0], dtype=head.dtype) / FREQUENT_RANKS))[:, None]
     if config.tie_word_embeddings:
         build_plain_tokenizer(directory)
         model.generation_config = GenerationConfig(bos_token_id=END_OF_TEXT, eos_token_id=END_OF_TEXT)
