@@ -31,6 +31,7 @@ def classifier_with_pad(classifier, tokenizer):
 
 
 @pytest.mark.claim("C1")
+@pytest.mark.classifier_against_causal_lm
 def test_classifier_head_is_the_causal_lms_head(classifier_and_info, model, evidence):
     """C1 (001), general form: the sequence-classification model of the same family, one class per token, scores with the causal LM's head."""
     classifier, _, form = classifier_and_info
