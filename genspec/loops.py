@@ -94,9 +94,15 @@ def beam_search(model, input_ids, num_beams, max_new_tokens, parents=None):
         beams = torch.cat([beams[parent], token[:, None]], dim=-1)
         if parents is not None:
             parents.append(parent)
-        cache = output.past_key_values
-        cache.reorder_cache(parent)  # each surviving path keeps its parent's keys and values
+        cache = reordered(output.past_key_values, parent)  # each surviving path keeps its parent's keys and values
     return beams[path_scores.argmax(dim=0, keepdim=True)]  # the best path, 1×L
+
+
+def reordered(cache, parent):
+    if isinstance(cache, tuple):  # the legacy form some 4.x models (GPT-2) return: (key, value) per layer
+        return tuple(tuple(state.index_select(0, parent) for state in layer) for layer in cache)
+    cache.reorder_cache(parent)
+    return cache
 
 
 def top_k_tree(model, input_ids, k, depth):

@@ -41,7 +41,12 @@ def pytest_configure(config):
         raise pytest.UsageError(str(error)) from None
     config.stash[SETTINGS_KEY] = settings
     config.stash[SOURCE_KEY] = source
-    config.stash[APPLICABILITY_KEY] = applicability.of(source.path, load_tokenizer(source.path))
+    try:
+        tokenizer = load_tokenizer(source.path)
+    except (OSError, ValueError) as error:
+        raise pytest.UsageError(f"--model {settings.model}: its tokenizer does not load with transformers {transformers.__version__} "
+                                f"({error}). Check the tokenizer files in {source.path}.") from None
+    config.stash[APPLICABILITY_KEY] = applicability.of(source.path, tokenizer)
 
 
 def pytest_report_header(config):

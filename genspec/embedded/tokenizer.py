@@ -54,6 +54,9 @@ def build_plain_tokenizer(directory: Path) -> None:
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=_bpe_with_added_tokens([end_of_text]), eos_token=end_of_text["content"],
                                         pad_token=end_of_text["content"], clean_up_tokenization_spaces=False)
     tokenizer.save_pretrained(directory)
+    # GPT-2's class, as its checkpoint names it: transformers 5 would write its own TokenizersBackend, which 4.x cannot load.
+    saved = directory / "tokenizer_config.json"
+    saved.write_text(json.dumps(json.loads(saved.read_text(encoding="utf-8")) | {"tokenizer_class": "GPT2Tokenizer"}, indent=2), encoding="utf-8")
 
 
 def _bpe_with_added_tokens(added_tokens: list[dict]):
