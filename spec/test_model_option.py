@@ -75,3 +75,17 @@ def test_bad_model_stops_the_run_with_one_line(tmp_path):
     assert run.returncode == pytest.ExitCode.USAGE_ERROR, output
     assert f"ERROR: --model {tmp_path / 'no-such-dir'}: no such directory" in output
     assert "Traceback" not in output
+
+
+def test_checkpoint_without_a_loadable_tokenizer_stops_the_run_with_one_line(tmp_path):
+    """A checkpoint whose tokenizer does not load (a class this transformers lacks) ends the run with one ERROR line, no traceback."""
+    directory = _checkpoint(tmp_path / "no-tokenizer", _safetensors_bytes(tmp_path), config='{"model_type": "qwen3"}')
+    (directory / "tokenizer_config.json").write_text('{"tokenizer_class": "NoSuchTokenizer"}')
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "--model", str(directory), "-p", "no:cacheprovider"],
+        check=False, cwd=REPO, capture_output=True, text=True, env=os.environ | {"HF_HUB_OFFLINE": "1"}, timeout=300,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR, output
+    assert f"ERROR: --model {directory}: its tokenizer does not load" in output
+    assert "Traceback" not in output and "INTERNALERROR" not in output
