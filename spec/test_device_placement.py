@@ -16,6 +16,8 @@ from genspec.classification import check_score_is_lm_head, stored_lm_head
 from genspec.run.device_audit import STAND_IN_GPU, DeviceMismatch, on_fake_device
 from spec.conftest import last_position_scores
 
+pytestmark = pytest.mark.tool  # checks the tool, not the articles: `pytest -m tool`
+
 # A tiny Qwen3: placement does not depend on size.
 CONFIG = {"vocab_size": 64, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 2, "num_attention_heads": 2,
           "num_key_value_heads": 1, "head_dim": 8, "tie_word_embeddings": False}

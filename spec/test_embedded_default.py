@@ -19,6 +19,8 @@ from genspec.classification import head_replaced_by_tying
 from genspec.embedded import checkpoint
 from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, TINY, eos_ids, stored_norm_weights
 
+pytestmark = pytest.mark.tool  # checks the tool, not the articles: `pytest -m tool`
+
 # Enough distinct tokens that a loop broken by one position or one cache update cannot agree
 # with generate() by accident (issue #2: at least 10 in 32 greedy steps).
 MIN_DISTINCT_TOKENS = 10

@@ -12,6 +12,8 @@ from safetensors.torch import save_file
 from genspec import REPOSITORY
 from genspec.run import model_source
 
+pytestmark = pytest.mark.tool  # checks the tool, not the articles: `pytest -m tool`
+
 REPO = REPOSITORY
 
 

@@ -9,6 +9,8 @@ from genspec.reports import observations
 from genspec.reports.snapshots import ObservationExtension, readable_json
 from genspec.run.platform import platform, recording_key
 
+pytestmark = pytest.mark.tool  # checks the tool, not the articles: `pytest -m tool`
+
 ATOL, RTOL = 1e-4, 1e-5
 
 

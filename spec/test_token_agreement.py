@@ -10,6 +10,8 @@ import torch
 from genspec.agreement import agree, same_choice
 from genspec.run.tolerances import kernel_atol, near_tie_bound
 
+pytestmark = pytest.mark.tool  # checks the tool, not the articles: `pytest -m tool`
+
 VOCAB = 50
 STEPS = 8
 BOUND = near_tie_bound("bfloat16")
