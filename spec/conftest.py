@@ -35,8 +35,15 @@ def forward_of(model, tokenizer, settings):
     @functools.cache
     def forward(text: str, as_chat: bool = False) -> ForwardPass:
         tokens = encode(tokenizer, text, as_chat, settings.device)
-        with torch.inference_mode():
-            return ForwardPass(tokens, model.base_model(**tokens).last_hidden_state, model(**tokens).logits)
+        # One pass: the base model's output is caught as model.forward hands it to the task head.
+        caught = []
+        hook = model.base_model.register_forward_hook(lambda _module, _inputs, output: caught.append(output.last_hidden_state))
+        try:
+            with torch.inference_mode():
+                logits = model(**tokens).logits
+        finally:
+            hook.remove()
+        return ForwardPass(tokens, caught[0], logits)
 
     return forward
 

@@ -19,6 +19,7 @@ from genspec.run.tolerances import ARTICLE_TOLERANCE
 
 VALUES = articles()["values"]
 CARD = model_card.generation_config()
+STAND_IN_STEPS = 3  # V4's string loop on a stand-in, where the article's 20 steps would prove nothing more
 
 
 @pytest.fixture
@@ -131,11 +132,13 @@ def test_per_position_table(tokenizer, forward_of, recorded, judge_against_the_a
 
 
 @pytest.mark.claim("V4")
-def test_classification_loop_prints_the_reply(classifier, tokenizer, recorded, judge_against_the_articles):
+def test_classification_loop_prints_the_reply(classifier, tokenizer, source, recorded, judge_against_the_articles):
     """V4 (001): the classification loop on "How are you?" prints "Hello! I'm here to help you with anything you need. How can I assist you today?"."""
     printed = VALUES["classification_loop"]
+    # On a stand-in nothing is judged: a few steps exercise the code (C4 proves the same loop against generate()).
+    steps = STAND_IN_STEPS if source.is_stand_in else printed["max_new_tokens"]
     with torch.inference_mode():
-        pieces = loops.classify_text_greedily(classifier, tokenizer, chat_text(tokenizer, printed["user"]), printed["max_new_tokens"])
+        pieces = loops.classify_text_greedily(classifier, tokenizer, chat_text(tokenizer, printed["user"]), steps)
     text = "".join(piece for _, piece in pieces)
     recorded({"printed": text}, decided_by="rounding")
     judge_against_the_articles(printed["dtype"])
