@@ -25,6 +25,7 @@ CLAIM_MARKER = re.compile(r"mark\.claim\(([^)]*)\)")
 STATUS_ORDER = ("failed", "refuted", "proven", "not applicable", "skipped", "not run", "not covered")
 # Tests of the articles' own numbers and token ids (Qwen3-0.6B's), as against a claim's general form.
 ARTICLE_MARKERS = ("article_config", "article_tokenizer")
+TEST_PROPERTY = "genspec-test"  # a test's claims and layer, as its reports carry them
 
 
 class ProofReport:
@@ -36,8 +37,10 @@ class ProofReport:
         for item in items:
             named = claims.claims_of(item)
             article = any(item.get_closest_marker(marker) for marker in ARTICLE_MARKERS) or bool(named) and all(c.kind == "value" for c in named)
-            self.tests[item.nodeid] = {"claims": [c.id for c in named], "layer": "article" if article else "general",
-                                       "outcome": "not run", "detail": "", "observations": [], "evidence": []}
+            test = {"claims": [c.id for c in named], "layer": "article" if article else "general"}
+            # Carried by every report of the test: under pytest-xdist the reporting process collects nothing itself.
+            item.user_properties.append((TEST_PROPERTY, test))
+            self.tests[item.nodeid] = _new_entry(test)
 
     def pytest_deselected(self, items):
         for item in items:
@@ -46,7 +49,10 @@ class ProofReport:
     def pytest_runtest_logreport(self, report):
         test = self.tests.get(report.nodeid)
         if test is None:
-            return
+            carried = dict(report.user_properties).get(TEST_PROPERTY)
+            if carried is None:
+                return
+            test = self.tests[report.nodeid] = _new_entry(carried)
         if report.when == "call":  # every phase's report repeats the properties recorded so far
             test["observations"] = [value for name, value in report.user_properties if name == "observation"]
             test["evidence"] = [value for name, value in report.user_properties if name == "evidence"]
@@ -97,6 +103,10 @@ class ProofReport:
         if path:
             json_path, markdown_path = write_reports(Path(path), environment, rows, self.tests)
             write(f"claims report: {json_path} and {markdown_path}")
+
+
+def _new_entry(test: dict) -> dict:
+    return {"claims": test["claims"], "layer": test["layer"], "outcome": "not run", "detail": "", "observations": [], "evidence": []}
 
 
 def _outcome(report):
@@ -186,7 +196,18 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+class WorkerMarks(ProofReport):
+    """On a pytest-xdist worker: marks each test with its claims, writes and prints nothing."""
+
+    def pytest_terminal_summary(self, terminalreporter):
+        pass
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config):
-    if not config.option.help:
-        config.pluginmanager.register(ProofReport(config), "genspec-proof-report")
+    if config.option.help:
+        return
+    # A pytest-xdist worker only marks its tests; the process that reports (the controller) writes the report, once.
+    report = ProofReport(config) if not hasattr(config, "workerinput") else WorkerMarks(config)
+    config.pluginmanager.register(report, "genspec-proof-report")
+
