@@ -22,6 +22,7 @@ pytest_plugins = ["genspec.reports.proof_report"]
 
 SOURCE_KEY, SETTINGS_KEY = options.SOURCE_KEY, options.SETTINGS_KEY
 APPLICABILITY_KEY = pytest.StashKey[applicability.Applicability]()
+TOKENIZER_KEY = pytest.StashKey[object]()  # loaded once, at configure: applicability reads it, the tests use it
 # marker -> the part of the articles it needs (an Applicability field)
 NEEDS = {"article_config": "configuration", "article_tokenizer": "tokenizer", "chat_template": "chat_template"}
 
@@ -35,6 +36,9 @@ def pytest_configure(config):
     if config.option.help:
         return
     settings = options.resolve(config)
+    if config.option.update_snapshots and getattr(config.option, "numprocesses", None):
+        raise pytest.UsageError("--snapshot-update with -n: each worker sees only its share of the tests and would drop the "
+                                "others' snapshots as unused; record them without -n.")
     try:
         source = model_source.resolve(settings.model, settings.seed, settings.cache_root)
     except model_source.ModelSourceError as error:
@@ -46,6 +50,7 @@ def pytest_configure(config):
     except (OSError, ValueError) as error:
         raise pytest.UsageError(f"--model {settings.model}: its tokenizer does not load with transformers {transformers.__version__} "
                                 f"({error}). Check the tokenizer files in {source.path}.") from None
+    config.stash[TOKENIZER_KEY] = tokenizer
     config.stash[APPLICABILITY_KEY] = applicability.of(source.path, tokenizer)
 
 
@@ -123,8 +128,8 @@ def applies(pytestconfig) -> applicability.Applicability:
 
 
 @pytest.fixture(scope="session")
-def tokenizer(source):
-    return load_tokenizer(source.path)
+def tokenizer(pytestconfig):
+    return pytestconfig.stash[TOKENIZER_KEY]
 
 
 class LoadedModel(NamedTuple):
