@@ -151,7 +151,8 @@ def classifier(classifier_and_info):
 
 
 @pytest.fixture(scope="session")
-def tiny_stand_in(tmp_path_factory):
-    """A tiny stand-in checkpoint, built once per session into a temporary cache."""
+def tiny_stand_in(settings):
+    """A tiny stand-in checkpoint, built on first use into the stand-in cache beside the default (atomically, under its lock),
+    and only read by the tests (one that edits it edits a copy)."""
     checkpoint.PROFILES.setdefault("tiny", TINY)
-    return checkpoint.ensure_stand_in("tiny", 0, tmp_path_factory.mktemp("tiny-cache")).path
+    return checkpoint.ensure_stand_in("tiny", 0, settings.cache_root).path

@@ -19,7 +19,7 @@ from genspec.run.tolerances import ARTICLE_TOLERANCE
 
 VALUES = articles()["values"]
 CARD = model_card.generation_config()
-STAND_IN_STEPS = 3  # V4's string loop on a stand-in, where the article's 20 steps would prove nothing more
+STAND_IN_STEPS = 3  # V4's and V5's loops on a stand-in, where the article's 20 steps would prove nothing more
 
 
 @pytest.fixture
@@ -149,14 +149,16 @@ def test_classification_loop_prints_the_reply(classifier, tokenizer, source, rec
 
 
 @pytest.mark.claim("V5")
-def test_hi_reply_is_reachable_and_greedy_is_recorded(model, tokenizer, settings, recorded, judge_against_the_articles):
+def test_hi_reply_is_reachable_and_greedy_is_recorded(model, tokenizer, settings, source, recorded, judge_against_the_articles):
     """V5 (003 Chat template): the sampled reply to "Hi!" is reachable under the default config; greedy decoding is recorded beside it."""
     printed = VALUES["hi_chat_reply"]
     prompt_ids = prompt_ids_of(tokenizer, {"chat": printed["user"]}, settings.device)
     reply_ids = tokenizer(printed["printed"])["input_ids"]
     steps = reachability(model, prompt_ids, reply_ids)
+    # The greedy reply is recorded for the regression report; on a stand-in a few steps exercise the code (G1 proves greedy generation).
+    greedy_steps = STAND_IN_STEPS if source.is_stand_in else printed["max_new_tokens"]
     with torch.inference_mode():
-        greedy = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), do_sample=False, max_new_tokens=printed["max_new_tokens"])
+        greedy = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), do_sample=False, max_new_tokens=greedy_steps)
     greedy_text = tokenizer.decode(greedy[0, prompt_ids.shape[1]:])
     recorded({"printed reply reachability": snapshot_of(steps), "greedy reply": greedy_text}, decided_by="rounding")
     judge_against_the_articles(printed["dtype"])
