@@ -7,14 +7,13 @@ import pytest
 
 from spec.end_to_end import run_suite
 
-pytest.importorskip("xdist", reason="pytest-xdist is not installed: pip install -e '.[parallel]'")
-
 # Modules with claims of every layer: general forms, the article's sizes (not applicable on embedded-small), snapshots.
 PART = ("spec/test_architecture.py", "spec/test_shapes.py", "spec/test_causality.py")
 
 
 @pytest.mark.end_to_end
 def test_two_workers_report_the_same_proof(settings, tmp_path):
+    pytest.importorskip("xdist", reason="pytest-xdist is not installed: pip install -e '.[parallel]'")
     alone, one = run_suite(["--model", "embedded-small"], "float32", tmp_path, settings.cache_root, paths=PART, report_name="alone.json")
     parallel, two = run_suite(["--model", "embedded-small"], "float32", tmp_path, settings.cache_root, paths=PART,
                               report_name="parallel.json", extra=["-n", "2"])
