@@ -10,7 +10,7 @@ import pytest
 
 from genspec.embedded.families import ALL_FAMILIES, write_family_checkpoint
 from genspec.run import claims
-from spec.end_to_end import run_suite
+from genspec.run.subprocess_run import run_suite
 
 # Claims with no general form: all their tests are the article's (its token ids, its printed values).
 ARTICLE_ONLY = {"P1", "P2", "P3", "P4", "P5", "P6", "P8", "V1", "V2", "V3", "V4", "V5", "V6", "V7"}

@@ -5,7 +5,7 @@ Deselected from the default run (`pytest -m end_to_end`): it runs part of the su
 
 import pytest
 
-from spec.end_to_end import run_suite
+from genspec.run.subprocess_run import run_suite
 
 # Modules with claims of every layer: general forms, the article's sizes (not applicable on embedded-small), snapshots.
 PART = ("spec/test_architecture.py", "spec/test_shapes.py", "spec/test_causality.py")

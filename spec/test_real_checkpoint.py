@@ -21,7 +21,7 @@ from genspec import REPOSITORY
 from genspec.embedded.checkpoint import ensure_stand_in
 from genspec.run import claims
 from genspec.run.printed import articles as printed
-from spec.end_to_end import run_suite
+from genspec.run.subprocess_run import run_suite
 
 REAL_ID = "Qwen/Qwen3-0.6B"
 REVISION = "0123456789abcdef0123456789abcdef01234567"  # made up: no such commit exists on the hub
