@@ -100,7 +100,7 @@ def pytest_collection_modifyitems(config, items):
 
 def _not_applicable(item, named, applies: applicability.Applicability) -> str | None:
     """Why this test's part of the articles does not apply to the model under test, or None."""
-    if named and all(claim.kind == "value" for claim in named):
+    if applicability.only_values(named):
         return applies.values
     return next((getattr(applies, part) for marker, part in NEEDS.items() if item.get_closest_marker(marker) and getattr(applies, part)), None)
 

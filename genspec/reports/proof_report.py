@@ -23,8 +23,6 @@ from genspec.run import applicability, claims, options
 
 CLAIM_MARKER = re.compile(r"mark\.claim\(([^)]*)\)")
 STATUS_ORDER = ("failed", "refuted", "proven", "not applicable", "skipped", "not run", "not covered")
-# Tests of the articles' own numbers and token ids (Qwen3-0.6B's), as against a claim's general form.
-ARTICLE_MARKERS = ("article_config", "article_tokenizer")
 TEST_PROPERTY = "genspec-test"  # a test's claims and layer, as its reports carry them
 
 
@@ -36,8 +34,7 @@ class ProofReport:
     def pytest_collection_modifyitems(self, items):
         for item in items:
             named = claims.claims_of(item)
-            article = any(item.get_closest_marker(marker) for marker in ARTICLE_MARKERS) or bool(named) and all(c.kind == "value" for c in named)
-            test = {"claims": [c.id for c in named], "layer": "article" if article else "general"}
+            test = {"claims": [c.id for c in named], "layer": "article" if applicability.is_article_part(item, named) else "general"}
             # Carried by every report of the test: under pytest-xdist the reporting process collects nothing itself.
             item.user_properties.append((TEST_PROPERTY, test))
             self.tests[item.nodeid] = _new_entry(test)
@@ -87,6 +84,8 @@ class ProofReport:
         }
 
     def pytest_terminal_summary(self, terminalreporter):
+        if hasattr(self.config, "workerinput"):
+            return  # a pytest-xdist worker: the controller, which receives every report, writes the one report
         if not any(test["claims"] for test in self.tests.values()):
             return  # a run of benchmarks or helpers only: no claim was on trial
         rows = self.claim_rows()
@@ -196,18 +195,8 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-class WorkerMarks(ProofReport):
-    """On a pytest-xdist worker: marks each test with its claims, writes and prints nothing."""
-
-    def pytest_terminal_summary(self, terminalreporter):
-        pass
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config):
-    if config.option.help:
-        return
-    # A pytest-xdist worker only marks its tests; the process that reports (the controller) writes the report, once.
-    report = ProofReport(config) if not hasattr(config, "workerinput") else WorkerMarks(config)
-    config.pluginmanager.register(report, "genspec-proof-report")
+    if not config.option.help:
+        config.pluginmanager.register(ProofReport(config), "genspec-proof-report")
 

@@ -19,6 +19,18 @@ NOT_APPLICABLE = "not applicable: "
 CONFIGURATION_KEYS = ("model_type", "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
                       "num_key_value_heads", "head_dim", "hidden_act", "attention_bias", "rms_norm_eps")
 SHOWN = 3  # differences named in a reason
+# The markers of tests of the articles' own numbers and token ids, as against a claim's general form.
+ARTICLE_MARKERS = ("article_config", "article_tokenizer")
+
+
+def only_values(named) -> bool:
+    """A test of value claims alone: all of it is the article's printed numbers."""
+    return bool(named) and all(claim.kind == "value" for claim in named)
+
+
+def is_article_part(item, named) -> bool:
+    """Whether a test checks the articles' own numbers or ids rather than a claim's general form."""
+    return any(item.get_closest_marker(marker) for marker in ARTICLE_MARKERS) or only_values(named)
 
 
 @dataclass(frozen=True)
