@@ -14,9 +14,9 @@ import shutil
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
 from transformers import AutoModelForCausalLM, GenerationConfig, GPT2Config, LlamaConfig, Qwen2Config
 
+from genspec.classification import stored_lm_head
 from genspec.embedded import model_card
 from genspec.embedded.checkpoint import MANIFEST, ensure_stand_in
 from genspec.embedded.tokenizer import build_plain_tokenizer, build_tokenizer
@@ -82,7 +82,6 @@ def write_family_checkpoint(family: str, directory: Path, cache_root: Path, seed
 
 def _check_head_storage(directory: Path, tied: bool) -> None:
     # The families differ in exactly this: a tied save keeps no lm_head.weight (C1's general form), an untied one does.
-    with safe_open(str(directory / "model.safetensors"), framework="pt") as handle:
-        stored = "lm_head.weight" in set(handle.keys())
+    stored = stored_lm_head(directory) is not None
     if stored == tied:
         raise RuntimeError(f"{directory.name}: lm_head.weight {'stored' if stored else 'missing'} in a {'tied' if tied else 'untied'} save")
