@@ -92,12 +92,17 @@ def test_task_head_is_the_printed_linear(model, articles):
     assert repr(model.lm_head) == articles["architecture"]["task_head"]
 
 
-@pytest.mark.claim("A3")
-def test_base_model_returns_hidden_state_and_cache(model, forward_passes):
-    """A3 (000, 001): the base model returns BaseModelOutputWithPast: last_hidden_state and a cache, one layer per decoder layer."""
-    tokens = forward_passes["hi"].tokens
+@pytest.fixture(scope="module")
+def base_output(model, forward_passes):
+    """`base_model(**tokens)` on "Hi", once for both A3 tests: the causal LM's forward passes keep no cache."""
     with torch.inference_mode():
-        output = model.base_model(**tokens)
+        return model.base_model(**forward_passes["hi"].tokens)
+
+
+@pytest.mark.claim("A3")
+def test_base_model_returns_hidden_state_and_cache(model, forward_passes, base_output):
+    """A3 (000, 001): the base model returns BaseModelOutputWithPast: last_hidden_state and a cache, one layer per decoder layer."""
+    tokens, output = forward_passes["hi"].tokens, base_output
     # GPT-2's base model returns the subclass-like BaseModelOutputWithPastAndCrossAttentions.
     assert type(output).__name__.startswith(BaseModelOutputWithPast.__name__), type(output).__name__
     # A Cache object; some 4.x models (GPT-2) return the legacy form, one (key, value) pair per layer.
@@ -109,12 +114,10 @@ def test_base_model_returns_hidden_state_and_cache(model, forward_passes):
 
 @pytest.mark.claim("A3")
 @pytest.mark.article_config
-def test_cache_has_the_printed_28_layers(model, articles, forward_passes):
+def test_cache_has_the_printed_28_layers(articles, base_output):
     """A3 (000, 001): the printed DynamicCache holds 28 DynamicLayers."""
-    with torch.inference_mode():
-        output = model.model(**forward_passes["hi"].tokens)
-    assert type(output.past_key_values).__name__ == "DynamicCache"
-    assert len(output.past_key_values) == articles["architecture"]["layers"]
+    assert type(base_output.past_key_values).__name__ == "DynamicCache"
+    assert len(base_output.past_key_values) == articles["architecture"]["layers"]
 
 
 @pytest.mark.claim("A4")
