@@ -41,6 +41,14 @@ def new_tokens(result, prompt_ids):
     return result[0, prompt_ids.shape[1]:].tolist()
 
 
+def parting(looped, generated, loop="the loop") -> str:
+    """Where two token sequences part, for a verdict a reader can follow."""
+    step = next((i for i, (a, b) in enumerate(zip(looped, generated, strict=False)) if a != b), min(len(looped), len(generated)))
+    took = [tokens[step] if step < len(tokens) else "nothing (it had ended)" for tokens in (looped, generated)]
+    return (f"{loop} and generate() part at step {step} of {max(len(looped), len(generated))}: {loop} took {took[0]}, "
+            f"generate() took {took[1]}; equal before it: {looped[:step]}")
+
+
 def assert_varied(tokens, at_least=SHORT // 2):
     """Equality of two loops means nothing if the model repeats one token."""
     assert len(set(tokens)) >= at_least, f"continuation too repetitive to prove anything: {tokens}"
@@ -67,7 +75,7 @@ def test_greedy_loop_equals_generate(tokenizer, forward_passes, greedy_loops, gr
     steps, looped = G1_STEPS[prompt], greedy_loops[prompt]
     generated = new_tokens(greedy_results[prompt], ids)
     recorded({"generate": generated, "text": tokenizer.decode(generated)}, decided_by="rounding")
-    assert new_tokens(looped, ids) == generated[:steps], f"greedy loop {new_tokens(looped, ids)}, generate() {generated[:steps]}"
+    assert new_tokens(looped, ids) == generated[:steps], parting(new_tokens(looped, ids), generated[:steps], "the greedy loop")
     # Past the looped steps, generate() itself must do nothing but take the argmax of the model's scores:
     # a greedy generate() that edited them (a repetition penalty) picks another token where a word recurs.
     argmax = greedy_step_scores[prompt].argmax(dim=-1).tolist()
@@ -119,8 +127,10 @@ def test_generation_stops_at_eos(model, prompt_ids, greedy_continuations):
     with torch.inference_mode():
         generated = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), do_sample=False, max_new_tokens=GREEDY_STEPS, eos_token_id=eos)
         looped = loops.greedy(model, prompt_ids, GREEDY_STEPS, eos_token_ids={eos})
-    assert new_tokens(generated, prompt_ids) == continuation[: stop_at + 1]
-    assert looped.tolist() == generated.tolist()
+    assert new_tokens(generated, prompt_ids) == continuation[: stop_at + 1], \
+        f"told eos_token_id={eos}, generate() should end on it at step {stop_at}: " + parting(continuation[: stop_at + 1], new_tokens(generated, prompt_ids), "the greedy reply cut at it")
+    assert new_tokens(looped, prompt_ids) == new_tokens(generated, prompt_ids), \
+        parting(new_tokens(looped, prompt_ids), new_tokens(generated, prompt_ids), "the greedy loop")
 
 
 @pytest.mark.claim("G3")
@@ -231,6 +241,11 @@ def first_seed_an_edit_changes(model, prompt_ids, runs, edits, without, **genera
     return tried
 
 
+def describe(edits, without) -> str:
+    """The edit that `without` leaves out, as `name=value`."""
+    return ", ".join(f"{name}={value}" for name, value in edits.items() if without.get(name) != value)
+
+
 def first_draw_an_edit_changes(prompt_ids, drawn, step_scores, seed, edits, without):
     """Replays the draws of a run from the scores it drew from, each step once with `edits` and once with `without`
     from the same generator state: the first step whose token differs, or None. Up to that step both runs saw the
@@ -244,6 +259,8 @@ def first_draw_an_edit_changes(prompt_ids, drawn, step_scores, seed, edits, with
             generator.set_state(state)
             tokens.append(torch.multinomial(loops.edit_scores(scores[None].float(), ids, **chosen).softmax(-1), 1, generator=generator).item())
         if tokens[0] != tokens[1]:
+            assert drawn[step] == tokens[0], (f"at step {step} the run drew {drawn[step]}, what its scores draw without {describe(edits, without)}; "
+                                              f"with it they draw {tokens[0]}: the run did not apply the edit")
             return step
         assert tokens[0] == drawn[step], f"the replay drew {tokens[0]} at step {step}, the run drew {drawn[step]}"
     return None
@@ -273,7 +290,7 @@ def test_sampling_loop_equals_generate_under_one_seed(sampled_by_seed, seed, rec
     """G6 (001 Generation strategy): softmax of the edited scores and a seeded draw give exactly the default `generate()`."""
     looped, (generated, _) = sampled_by_seed[seed]
     recorded({"generate": generated}, decided_by="generator")
-    assert looped == generated
+    assert looped == generated, parting(looped, generated, f"the sampling loop under seed {seed}")
     assert_varied(looped)
 
 
@@ -291,7 +308,7 @@ def test_each_default_edit_changes_a_draw(model, sampling_ids, sampling, sampled
     assert any(step is not None for step in changed.values()), \
         f"dropping {dropped} changes no draw under seeds {list(changed)}: G6 could not tell a generate() that forgot it"
     seed, step = list(changed.items())[-1]
-    evidence(f"without {dropped}: seed {seed} draws differently at step {step}" + (f" ({len(changed) - 1} seeds before it unchanged)" if len(changed) > 1 else ""))
+    evidence(f"without {dropped}: seed {seed} draws differently at step {step}" + (f" ({len(changed) - 1} seed{'s' * (len(changed) > 2)} before it unchanged)" if len(changed) > 1 else ""))
 
 
 @pytest.mark.claim("G6")
@@ -309,7 +326,7 @@ def test_score_edits_before_selection_equal_generate(model, sampling_ids, edits,
     looped = loop_sampled(model, sampling_ids, G7_SEED, **edits)
     generated, step_scores = generate_sampled(model, sampling_ids, G7_SEED, do_sample=True, **(NEUTRAL | edits))
     recorded({"generate": generated}, decided_by="generator")
-    assert looped == generated
+    assert looped == generated, parting(looped, generated, f"the loop with {edits} under seed {G7_SEED}")
     assert_varied(looped)
     if head_replaced_by_tying(source.path):
         evidence(TIED_SCORING)
@@ -355,7 +372,7 @@ def test_beam_search_loop_equals_generate(model, prompt_ids, recorded, source):
     reordered = [step for step, parent in enumerate(parents[1:], start=1) if parent.tolist() != list(range(len(parent)))]
     assert len(reordered) >= 2 or head_replaced_by_tying(source.path), f"beams took another beam's history only at steps {reordered}: too few to prove the walk"
     assert new_tokens(looped, prompt_ids) == new_tokens(generated, prompt_ids), \
-        f"best beam: loop {new_tokens(looped, prompt_ids)}, generate() {new_tokens(generated, prompt_ids)} (beams reordered at steps {reordered})"
+        parting(new_tokens(looped, prompt_ids), new_tokens(generated, prompt_ids), "the beam loop's best beam") + f" (beams reordered at steps {reordered})"
     assert_varied(new_tokens(looped, prompt_ids), at_least=SHORT // 3)
 
 
