@@ -133,6 +133,12 @@ def evidence(request):
     return lambda text: request.node.user_properties.append(("evidence", text))
 
 
+@pytest.fixture
+def picture(request):
+    """`picture(data)`: what the test saw, drawn as the article draws it (genspec.reports.pictures), for the proof report's pages."""
+    return lambda data: request.node.user_properties.append(("picture", data))
+
+
 @pytest.fixture(scope="session")
 def greedy_continuations(greedy_results, forward_passes) -> dict[str, torch.Tensor]:
     """The new ids of `greedy_results`: `result[0, input_len:]` (003)."""

@@ -7,7 +7,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from genspec.agreement import same_choice
-from genspec.reports import observations
+from genspec.reports import observations, pictures
 from genspec.run.tolerances import kernel_atol, near_tie_bound
 
 ORDINARY_IDS = st.integers(min_value=0, max_value=151642)  # the BPE tokens, no added tokens
@@ -62,14 +62,17 @@ def test_continuations_never_change_prefix_logits(model, settings):
 
 
 @pytest.mark.claim("K4")
-def test_one_pass_gives_every_prefix_prediction(model, tokenizer, forward_of, recorded):
+def test_one_pass_gives_every_prefix_prediction(model, tokenizer, forward_of, recorded, picture):
     """K4 (001 table): the top-1 at position i of one forward pass is the prediction for the text up to i."""
     one_pass = forward_of("Hi, how are you doing today?")
     ids = one_pass.tokens["input_ids"]
     table = one_pass.logits[0].argmax(-1).tolist()
     with torch.inference_mode():
         one_prefix_at_a_time = [model(ids[:, : i + 1]).logits[0, -1].argmax().item() for i in range(ids.shape[1])]
-    recorded({"previous text": [tokenizer.decode(ids[0, : i + 1]) for i in range(ids.shape[1])],
-              "token with highest score": [tokenizer.decode([token]) for token in table]}, decided_by="rounding")
+    previous, predicted = [tokenizer.decode(ids[0, : i + 1]) for i in range(ids.shape[1])], [tokenizer.decode([token]) for token in table]
+    recorded({"previous text": previous, "token with highest score": predicted}, decided_by="rounding")
+    picture(pictures.table("001's table from one forward pass: each position's top score is the prediction for the text up to it",
+                           ["previous text", "token with highest score", "one prefix at a time"],
+                           [[before, after, tokenizer.decode([alone])] for before, after, alone in zip(previous, predicted, one_prefix_at_a_time, strict=True)]))
     assert table == one_prefix_at_a_time
     assert len(set(table)) > 1, "the table should not predict one token everywhere"

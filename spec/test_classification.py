@@ -12,7 +12,7 @@ from genspec import loops
 from genspec.agreement import agree, same_choice
 from genspec.classification import TIED_FORM, check_score_is_lm_head, load_classifier, stored_lm_head
 from genspec.embedded import checkpoint
-from genspec.reports import observations
+from genspec.reports import observations, pictures
 from genspec.run.applicability import NOT_APPLICABLE
 from genspec.run.loading import chat_text, prompt_text
 from genspec.run.tolerances import kernel_atol, near_tie_bound
@@ -107,8 +107,8 @@ def test_padded_batch_is_classified_by_the_last_non_pad_token(classifier_with_pa
 
 @pytest.mark.claim("C3")
 @pytest.mark.classifier_against_causal_lm
-def test_classification_loop_reproduces_greedy_generation(classifier, forward_passes, greedy_continuations, greedy_step_scores,
-                                                          settings, recorded, evidence):
+def test_classification_loop_reproduces_greedy_generation(classifier, tokenizer, forward_passes, greedy_continuations, greedy_step_scores,
+                                                          settings, recorded, evidence, picture):
     """C3 (001): the classification model in a greedy for-loop over token ids reproduces greedy generation, up to a near-tie that rounding decides."""
     ids = forward_passes["how-are-you-chat"].tokens["input_ids"]
     with torch.inference_mode():
@@ -119,6 +119,9 @@ def test_classification_loop_reproduces_greedy_generation(classifier, forward_pa
                       greedy_step_scores["how-are-you-chat"].__getitem__, near_tie_bound(settings.dtype),
                       ("classification loop", "greedy generate()"))
     evidence(agreement.evidence)
+    picture(pictures.strip("001's classification model in a for-loop beside greedy generate()", ("classification loop", "greedy generate()"),
+                           [tokenizer.decode([token]) for token in new],
+                           [tokenizer.decode([token]) for token in greedy_continuations["how-are-you-chat"][:C3_STEPS].tolist()], agreement.near_tie))
     assert len(set(new)) >= C3_STEPS // 2, f"too repetitive to prove anything: {new}"
 
 
@@ -127,7 +130,7 @@ def test_classification_loop_reproduces_greedy_generation(classifier, forward_pa
 @pytest.mark.parametrize("prompt", ["how-are-you-chat", "why-are-you-running-chat"])
 @pytest.mark.classifier_against_causal_lm
 def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, tokenizer, greedy_continuations, greedy_step_scores,
-                                                                   settings, prompt, recorded, evidence):
+                                                                   settings, prompt, recorded, evidence, picture):
     """C4 (001 loop): the loop that re-tokenizes the decoded text reproduces greedy generation up to the first step where decode→encode does not round-trip (or a near-tie)."""
     text = prompt_text(tokenizer, *PROMPTS[prompt])
     greedy = greedy_continuations[prompt].tolist()
@@ -141,6 +144,8 @@ def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, t
     agreement = agree(string_tokens, greedy[:agreeing], string_loop_scores(classifier, tokenizer, text, pieces),
                       greedy_step_scores[prompt].__getitem__, near_tie_bound(settings.dtype), ("string loop", "greedy generate()"))
     evidence(agreement.evidence + (f"; decode→encode first breaks at step {breaks[0]}" if breaks else ""))
+    picture(pictures.strip(f"001's string loop (decode, append, re-tokenize) beside greedy generate() on {prompt}", ("string loop", "greedy generate()"),
+                           [piece for _, piece in pieces], [tokenizer.decode([token]) for token in greedy[:agreeing]], agreement.near_tie))
 
 
 @pytest.mark.claim("C4")

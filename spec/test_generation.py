@@ -19,7 +19,7 @@ from transformers.generation import (
 from genspec import loops
 from genspec.agreement import agree
 from genspec.classification import head_replaced_by_tying
-from genspec.reports import observations
+from genspec.reports import observations, pictures
 from genspec.run.applicability import NOT_APPLICABLE
 from genspec.run.loading import prompt_text
 from genspec.run.tolerances import kernel_atol, near_tie_bound
@@ -49,6 +49,10 @@ def parting(looped, generated, loop="the loop") -> str:
             f"generate() took {took[1]}; equal before it: {looped[:step]}")
 
 
+def token_texts(tokenizer, tokens) -> list[str]:
+    return [tokenizer.decode([token]) for token in tokens]
+
+
 def assert_varied(tokens, at_least=SHORT // 2):
     """Equality of two loops means nothing if the model repeats one token."""
     assert len(set(tokens)) >= at_least, f"continuation too repetitive to prove anything: {tokens}"
@@ -69,12 +73,19 @@ def greedy_loops(model, forward_passes) -> dict[str, torch.Tensor]:
 
 @pytest.mark.claim("G1")
 @pytest.mark.parametrize("prompt", CHAT_PROMPTS)
-def test_greedy_loop_equals_generate(tokenizer, forward_passes, greedy_loops, greedy_results, greedy_step_scores, prompt, recorded):
+def test_greedy_loop_equals_generate(tokenizer, forward_passes, greedy_loops, greedy_results, greedy_step_scores, prompt, recorded, picture):
     """G1 (001, 004): argmax of the last position, append, repeat — exactly `generate(do_sample=False)`."""
     ids = forward_passes[prompt].tokens["input_ids"]
     steps, looped = G1_STEPS[prompt], greedy_loops[prompt]
     generated = new_tokens(greedy_results[prompt], ids)
     recorded({"generate": generated, "text": tokenizer.decode(generated)}, decided_by="rounding")
+    first = greedy_step_scores[prompt][0]
+    picture(pictures.flow(f"001's loop, its first step on {prompt}", [
+        ("text sequence", f"…{tokenizer.decode(ids[0, -4:])!r}"), ("model.forward()", f"scores 1×{first.shape[-1]}"),
+        ("selected token", f"argmax {first.argmax().item()} {tokenizer.decode([first.argmax().item()])!r} ({first.max().item():.2f})"),
+        ("appended", f"{ids.shape[1]} → {ids.shape[1] + 1} tokens")], loop_back=f"repeated for {len(generated)} steps"))
+    picture(pictures.strip(f"the greedy loop beside generate(do_sample=False) on {prompt}", ("greedy loop", "generate()"),
+                           token_texts(tokenizer, new_tokens(looped, ids)), token_texts(tokenizer, generated[:steps])))
     assert new_tokens(looped, ids) == generated[:steps], parting(new_tokens(looped, ids), generated[:steps], "the greedy loop")
     # Past the looped steps, generate() itself must do nothing but take the argmax of the model's scores:
     # a greedy generate() that edited them (a repetition penalty) picks another token where a word recurs.
@@ -144,7 +155,7 @@ def test_output_starts_with_the_input(greedy_results, forward_passes, prompt):
 
 
 @pytest.mark.claim("G4")
-def test_cache_changes_nothing_but_speed(model, prompt_ids, greedy_results, greedy_step_scores, settings, evidence):
+def test_cache_changes_nothing_but_speed(model, tokenizer, prompt_ids, greedy_results, greedy_step_scores, settings, evidence, picture):
     """G4 (001): the loop without past_key_values gives the same tokens as the cached loop, up to a near-tie that rounding decides."""
     with torch.inference_mode():
         uncached = new_tokens(loops.greedy(model, prompt_ids, SHORT, use_cache=False), prompt_ids)
@@ -152,6 +163,8 @@ def test_cache_changes_nothing_but_speed(model, prompt_ids, greedy_results, gree
     agreement = agree(uncached, cached, last_position_scores(model, prompt_ids, uncached), greedy_step_scores[PROMPT].__getitem__,
                       near_tie_bound(settings.dtype), ("uncached loop", "cached generate()"))
     evidence(agreement.evidence)
+    picture(pictures.strip("the loop without past_key_values beside cached generate()", ("uncached loop", "cached generate()"),
+                           token_texts(tokenizer, uncached), token_texts(tokenizer, cached), agreement.near_tie))
     assert_varied(uncached)
 
 
@@ -377,13 +390,16 @@ def test_beam_search_loop_equals_generate(model, prompt_ids, recorded, source):
 
 
 @pytest.mark.claim("G9")
-def test_top_branch_at_each_step_is_the_greedy_path(model, prompt_ids, greedy_continuations, greedy_step_scores, settings, recorded):
+def test_top_branch_at_each_step_is_the_greedy_path(model, tokenizer, prompt_ids, greedy_continuations, greedy_step_scores, settings, recorded,
+                                                     picture):
     """G9 (001 Decision Tree): the top-3 branches at each step; following the highest score at each step is the greedy path."""
     depth = SHORT // 2
     with torch.inference_mode():
         tree = loops.top_k_tree(model, prompt_ids, k=3, depth=depth)
     recorded({"branches": [[token for token, _ in step] for step in tree],
               "scores": observations.tensor(torch.tensor([[score for _, score in step] for step in tree]))}, decided_by="rounding")
+    picture(pictures.tree("001's decision tree: the top-3 branches at each step and their scores; the greedy path in red",
+                          tokenizer.decode(prompt_ids[0, -4:]), [[(tokenizer.decode([token]), score) for token, score in step] for step in tree]))
     assert [branches[0][0] for branches in tree] == greedy_continuations[PROMPT][:depth].tolist()
     # Each branch's score is the one generate() computed at that step (another kernel path: within the kernel tolerance),
     # and no token left out of the tree scores above its third branch.

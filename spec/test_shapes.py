@@ -4,9 +4,14 @@ import pytest
 import torch
 
 from genspec.agreement import same_choice
-from genspec.reports import observations
+from genspec.reports import observations, pictures
 from genspec.run.tolerances import kernel_atol, near_tie_bound
 from spec.conftest import PROMPTS
+
+
+def shape(tensor) -> str:
+    return "×".join(str(size) for size in tensor.shape)
+
 
 # Token counts the articles print: "Hi" (000), "how are you?" as chat (003), "Why are you running?" as chat (000).
 PRINTED_LENGTHS = {"hi": 1, "how-are-you-chat": 16, "why-are-you-running-chat": 17}
@@ -14,10 +19,18 @@ PRINTED_LENGTHS = {"hi": 1, "how-are-you-chat": 16, "why-are-you-running-chat": 
 
 @pytest.mark.claim("S1")
 @pytest.mark.parametrize("prompt", PROMPTS)
-def test_shapes_follow_the_models_config(model, forward_passes, prompt):
+def test_shapes_follow_the_models_config(model, tokenizer, forward_passes, prompt, picture):
     """S1 (000, 003, 001), general form: tokens 1×N → last_hidden_state 1×N×hidden_size → logits 1×N×vocab_size, from the model's own config."""
     observed, config = forward_passes[prompt], model.config
     n = observed.tokens["input_ids"].shape[1]
+    ids = observed.tokens["input_ids"][0].tolist()
+    picture(pictures.flow(f"000's flowchart on {prompt}, with the shapes this run saw", [
+        ("raw input", repr(tokenizer.decode(ids))[:40]),
+        ("tokenizer: input_ids", f"{shape(observed.tokens['input_ids'])} {ids[:4]}{' …' if n > 4 else ''}"),
+        (f"embedding + {config.num_hidden_layers} decoder layers", f"last_hidden_state {shape(observed.last_hidden_state)}"),
+        ("task head", f"logits {shape(observed.logits)}"),
+        ("output: top score at the last position", repr(tokenizer.decode(observed.logits[0, -1].argmax().item()))),
+    ]))
     assert observed.tokens["input_ids"].shape == (1, n)
     assert observed.last_hidden_state.shape == (1, n, config.hidden_size), f"hidden states {tuple(observed.last_hidden_state.shape)}"
     assert observed.logits.shape == (1, n, config.vocab_size), f"logits {tuple(observed.logits.shape)}"

@@ -11,7 +11,7 @@ import torch
 
 from genspec import loops
 from genspec.embedded import model_card
-from genspec.reports import observations
+from genspec.reports import observations, pictures
 from genspec.run.loading import chat_text, encode
 from genspec.run.model_source import HOW_TO_GET_REAL_WEIGHTS, REAL_MODEL
 from genspec.run.printed import articles
@@ -115,7 +115,7 @@ def test_position_4_predicts_the(tokenizer, forward_passes, recorded, judge_agai
 
 
 @pytest.mark.claim("V3")
-def test_per_position_table(tokenizer, forward_of, recorded, judge_against_the_articles):
+def test_per_position_table(tokenizer, forward_of, recorded, judge_against_the_articles, picture):
     """V3 (001 Parse raw output): the per-position top-1 table for "Hi, how are you doing today?"."""
     printed = VALUES["per_position_table"]
     one_pass = forward_of(printed["text"])
@@ -125,6 +125,9 @@ def test_per_position_table(tokenizer, forward_of, recorded, judge_against_the_a
         for index in range(tokens["input_ids"].shape[1])
     ]
     recorded({"table": rows}, decided_by="rounding")
+    printed_prediction = dict(map(tuple, printed["rows"]))
+    picture(pictures.table("001's per-position table, observed beside printed", ["previous text", "token with highest score", "001 printed"],
+                           [[previous, predicted, printed_prediction.get(previous, "—")] for previous, predicted in rows]))
     assert [previous for previous, _ in rows] == [previous for previous, _ in printed["rows"]]
     judge_against_the_articles(printed["dtype"])
     verdict([f"after {previous!r}: predicted {predicted!r}; the article printed {expected!r}"

@@ -3,7 +3,9 @@
 At the end of a run it prints one table — claim, kind, status, detail — where a status is
 proven, failed (with evidence), refuted (a strict xfail: found not to hold), skipped (with the
 reason), not run (deselected) or not covered (no test names it). `--claims-report PATH` writes
-the same as PATH (JSON, with every observation and the environment) and PATH with .md.
+the same as PATH (JSON, with every observation and the environment), PATH with .md (tables, and the
+pictures as Mermaid blocks GitHub renders) and PATH with .html (a self-contained page, pictures drawn).
+The terminal table uses `rich` where the terminal shows colour, plain lines otherwise (CI logs).
 """
 
 import itertools
@@ -19,6 +21,7 @@ import torch
 import transformers
 
 from genspec import SPEC
+from genspec.reports import html_page, pictures
 from genspec.run import applicability, claims, options
 
 CLAIM_MARKER = re.compile(r"mark\.claim\(([^)]*)\)")
@@ -53,6 +56,7 @@ class ProofReport:
         if report.when == "call":  # every phase's report repeats the properties recorded so far
             test["observations"] = [value for name, value in report.user_properties if name == "observation"]
             test["evidence"] = [value for name, value in report.user_properties if name == "evidence"]
+            test["pictures"] = [value for name, value in report.user_properties if name == "picture"]
         outcome, detail = _outcome(report)
         if outcome is None:
             return
@@ -100,12 +104,13 @@ class ProofReport:
         write(", ".join(f"{count} {status}" for status, count in counts.items() if count))
         path = self.config.getoption(options.CLAIMS_REPORT)
         if path:
-            json_path, markdown_path = write_reports(Path(path), environment, rows, self.tests)
-            write(f"claims report: {json_path} and {markdown_path}")
+            written = write_reports(Path(path), environment, rows, self.tests)
+            write("claims report: " + ", ".join(str(each) for each in written))
 
 
 def _new_entry(test: dict) -> dict:
-    return {"claims": test["claims"], "layer": test["layer"], "outcome": "not run", "detail": "", "observations": [], "evidence": []}
+    return {"claims": test["claims"], "layer": test["layer"], "outcome": "not run", "detail": "", "observations": [], "evidence": [],
+            "pictures": []}
 
 
 def _outcome(report):
@@ -174,20 +179,27 @@ def _layer_status(tests) -> str:
     return f"{other['outcome']} ({other['detail']})" if other["detail"] else other["outcome"]
 
 
-def write_reports(path: Path, environment: dict, rows: list[dict], tests: dict) -> tuple[Path, Path]:
+def write_reports(path: Path, environment: dict, rows: list[dict], tests: dict) -> tuple[Path, Path, Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     report = {"environment": environment, "claims": rows, "tests": tests}
     path.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    markdown = path.with_suffix(".md")
-    markdown.write_text(to_markdown(environment, rows), encoding="utf-8")
-    return path, markdown
+    markdown, page = path.with_suffix(".md"), path.with_suffix(".html")
+    markdown.write_text(to_markdown(environment, rows, tests), encoding="utf-8")
+    page.write_text(html_page.render(environment, rows, tests), encoding="utf-8")
+    return path, markdown, page
 
 
-def to_markdown(environment: dict, rows: list[dict]) -> str:
+def to_markdown(environment: dict, rows: list[dict], tests: dict) -> str:
     lines = ["# genspec proof report", "", "| setting | value |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in environment.items() if value is not None]
     lines += ["", "| claim | kind | status | detail | where |", "|---|---|---|---|---|"]
     lines += [f"| {r['id']} | {r['kind']} | {r['status']} | {_cell(r['detail'])} | {r['where']} |" for r in rows]
+    drawn = [(row, [picture for nodeid in row["tests"] for picture in tests.get(nodeid, {}).get("pictures", [])]) for row in rows]
+    drawn = [(row, found) for row, found in drawn if found]
+    if drawn:
+        lines += ["", "## What the run observed, drawn as the articles draw it"]
+        for row, found in drawn:
+            lines += ["", f"### {row['id']} {row['status']}: {row['claim']}", "", *(pictures.to_markdown(picture) for picture in found)]
     return "\n".join(lines) + "\n"
 
 
