@@ -5,6 +5,7 @@ in a subprocess, then opens the page it wrote in Chromium. Where no Chromium is 
 and skips; CI installs Debian's chromium first.
 """
 
+import json
 import re
 import struct
 
@@ -73,3 +74,19 @@ def _section(dom: str, claim_id: str) -> str:
     found = re.search(rf"<section class=\"claim\" id=\"{claim_id}\".*?</section>", dom, re.DOTALL)
     assert found, f"no section for {claim_id}"
     return found.group(0)
+
+
+def test_matrix_grid_has_a_cell_per_claim_and_version(tmp_path):
+    """`genspec-matrix -o matrix.md` also writes matrix.html: a row per claim, a column per version in version order, each cell its status."""
+    from genspec.reports import matrix
+    paths = []
+    for version, status in (("5.0.0", "proven"), ("4.51.3", "refuted")):  # given newest first: the grid orders versions
+        report = {"environment": {"transformers": version, "identity": "embedded-small-seed0", "dtype": "float32", "device": "cpu", "torch": "2"},
+                  "claims": [{"id": "C1", "kind": "structural", "status": status, "detail": "evidence"}], "tests": {}}
+        paths.append(tmp_path / f"{version}.json")
+        paths[-1].write_text(json.dumps(report), encoding="utf-8")
+    assert matrix.main([*map(str, paths), "-o", str(tmp_path / "matrix.md")]) == 0
+    grid = (tmp_path / "matrix.html").read_text(encoding="utf-8")
+    assert re.findall(r"<th>([\d.]+)</th>", grid) == ["4.51.3", "5.0.0"]
+    row = re.search(r"<tr><th>C1</th>.*?</tr>", grid).group(0)
+    assert re.findall(r"<td class='status'[^>]*>(\w+)</td>", row) == ["refuted", "proven"]

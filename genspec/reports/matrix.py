@@ -1,6 +1,6 @@
-"""Combine claims reports from several transformers versions into one Markdown matrix.
+"""Combine claims reports from several transformers versions into one Markdown matrix (and, with -o, a coloured HTML grid).
 
-    genspec-matrix reports/*.json -o reports/matrix.md
+    genspec-matrix reports/*.json -o reports/matrix.md      # also reports/matrix.html
 
 Rows are claims, columns versions; below, what each version actually does for the
 version-dependent claims (X1-X3, A7), read from the observations the tests recorded.
@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 from packaging.version import Version
+
+from genspec.reports import html_page
 
 SYMBOL = {"proven": "✅ proven", "failed": "❌ failed", "refuted": "⛔ refuted", "skipped": "⏭ skipped", "not applicable": "➖ not applicable",
           "not run": "· not run", "not covered": "∅ not covered"}
@@ -52,6 +54,8 @@ def main(argv=None) -> int:
     markdown = "\n".join(lines) + "\n"
     if arguments.output:
         arguments.output.write_text(markdown, encoding="utf-8")
+        grid = [(row["id"], row["kind"], [report["claims"][index]["status"] for report in reports]) for index, row in enumerate(reports[0]["claims"])]
+        arguments.output.with_suffix(".html").write_text(html_page.grid("Claims across transformers versions", versions, grid), encoding="utf-8")
     else:
         sys.stdout.write(markdown)
     return 0
