@@ -90,3 +90,14 @@ def test_matrix_grid_has_a_cell_per_claim_and_version(tmp_path):
     assert re.findall(r"<th>([\d.]+)</th>", grid) == ["4.51.3", "5.0.0"]
     row = re.search(r"<tr><th>C1</th>.*?</tr>", grid).group(0)
     assert re.findall(r"<td class='status'[^>]*>(\w+)</td>", row) == ["refuted", "proven"]
+
+
+def test_terminal_table_in_colour_names_every_claim():
+    """In a colour terminal the proof table is drawn by rich: a row per claim, its status in its colour (green 32, red 31)."""
+    from genspec.reports.proof_report import rich_table
+    rows = [{"id": "G1", "kind": "structural", "status": "proven", "detail": "2 tests"},
+            {"id": "V1", "kind": "value", "status": "failed", "detail": "top-1 after the how-are-you chat: " + "x" * 300}]
+    drawn = rich_table(rows, {"proven": "green", "failed": "red"}, width=120)
+    lines = [line for line in drawn.splitlines() if line.startswith(("G1", "V1"))]
+    assert len(lines) == 2 and "\x1b[32mproven" in lines[0] and "\x1b[31mfailed" in lines[1], drawn
+    assert all(len(re.sub(r"\x1b\[[\d;]*m", "", line)) <= 120 for line in drawn.splitlines()), "wider than the terminal"

@@ -97,15 +97,36 @@ class ProofReport:
         write = terminalreporter.write_line
         terminalreporter.section(f"genspec proof: {environment['identity']}, {environment['dtype']}, {environment['device']}")
         colours = {"proven": "green", "failed": "red", "refuted": "yellow", "skipped": "yellow", "not applicable": "cyan"}
-        for row in rows:
-            line = f"{row['id']:<4} {row['kind']:<20} {row['status']:<14} {row['detail']}"[:240]
-            terminalreporter.write_line(line, **{colours.get(row["status"], "white"): True})
+        if terminalreporter.hasmarkup:  # a terminal that shows colour: the table as the articles print theirs, with rich
+            terminalreporter.write(rich_table(rows, colours, terminalreporter._tw.fullwidth))
+        else:  # CI logs, pipes, --color=no: plain lines, one per claim
+            for row in rows:
+                line = f"{row['id']:<4} {row['kind']:<20} {row['status']:<14} {row['detail']}"[:240]
+                terminalreporter.write_line(line, **{colours.get(row["status"], "white"): True})
         counts = {status: sum(row["status"] == status for row in rows) for status in STATUS_ORDER}
         write(", ".join(f"{count} {status}" for status, count in counts.items() if count))
         path = self.config.getoption(options.CLAIMS_REPORT)
         if path:
             written = write_reports(Path(path), environment, rows, self.tests)
             write("claims report: " + ", ".join(str(each) for each in written))
+
+
+def rich_table(rows: list[dict], colours: dict, width: int) -> str:
+    """The proof table drawn by rich (001 prints its tables with it), as the text with colour codes to write."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("claim", "kind", "status", "detail", box=None, pad_edge=False)
+    for row in rows:
+        table.add_row(row["id"], row["kind"], f"[{colours.get(row['status'], 'white')}]{row['status']}[/]", _shorter(row["detail"], 160))
+    console = Console(force_terminal=True, width=width, color_system="standard", highlight=False)
+    with console.capture() as captured:
+        console.print(table)
+    return captured.get()
+
+
+def _shorter(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _new_entry(test: dict) -> dict:
