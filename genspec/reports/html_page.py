@@ -65,8 +65,7 @@ def grid(title: str, versions: list[str], rows: list[tuple[str, str, list[str]]]
 
 def _claim(row: dict, tests: dict) -> str:
     colour = STATUS_COLOUR.get(row["status"], "#757575")
-    drawn = [picture for nodeid in row["tests"] for picture in tests.get(nodeid, {}).get("pictures", [])]
-    figures = "".join(pictures.to_html(picture) for picture in drawn)
+    figures = "".join(pictures.to_html(picture) for picture in pictures.of_claim(row, tests))
     detail = f" — <span class='detail'>{escape(row['detail'])}</span>" if row["detail"] else ""
     return (f"<section class='claim' id='{escape(row['id'])}' style='--status:{colour}'>"
             f"<h2><span class='id'>{escape(row['id'])}</span><span class='badge'>{escape(row['status'])}</span>{escape(row['claim'])}</h2>"

@@ -37,6 +37,11 @@ def strip(title: str, names: tuple[str, str], left: list[str], right: list[str],
     return {"kind": "strip", "title": title, "names": list(names), "left": left, "right": right, "near_tie": tie}
 
 
+def of_claim(row: dict, tests: dict) -> list[dict]:
+    """The pictures the tests of a claim row attached, in test order (`tests` as the JSON report holds them)."""
+    return [picture for nodeid in row["tests"] for picture in tests.get(nodeid, {}).get("pictures", [])]
+
+
 # --- HTML ---------------------------------------------------------------------------------------------
 
 def to_html(picture: dict) -> str:

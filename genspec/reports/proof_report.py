@@ -98,7 +98,7 @@ class ProofReport:
         terminalreporter.section(f"genspec proof: {environment['identity']}, {environment['dtype']}, {environment['device']}")
         colours = {"proven": "green", "failed": "red", "refuted": "yellow", "skipped": "yellow", "not applicable": "cyan"}
         if terminalreporter.hasmarkup:  # a terminal that shows colour: the table as the articles print theirs, with rich
-            terminalreporter.write(rich_table(rows, colours, terminalreporter._tw.fullwidth))
+            terminalreporter.write(rich_table(rows, colours, self.config.get_terminal_writer().fullwidth))
         else:  # CI logs, pipes, --color=no: plain lines, one per claim
             for row in rows:
                 line = f"{row['id']:<4} {row['kind']:<20} {row['status']:<14} {row['detail']}"[:240]
@@ -215,7 +215,7 @@ def to_markdown(environment: dict, rows: list[dict], tests: dict) -> str:
     lines += [f"| {key} | {value} |" for key, value in environment.items() if value is not None]
     lines += ["", "| claim | kind | status | detail | where |", "|---|---|---|---|---|"]
     lines += [f"| {r['id']} | {r['kind']} | {r['status']} | {_cell(r['detail'])} | {r['where']} |" for r in rows]
-    drawn = [(row, [picture for nodeid in row["tests"] for picture in tests.get(nodeid, {}).get("pictures", [])]) for row in rows]
+    drawn = [(row, pictures.of_claim(row, tests)) for row in rows]
     drawn = [(row, found) for row, found in drawn if found]
     if drawn:
         lines += ["", "## What the run observed, drawn as the articles draw it"]
