@@ -80,6 +80,11 @@ def stored_tensors(checkpoint_path, names, base_prefix: str = "") -> dict[str, t
     return stored
 
 
+def token_texts(tokenizer, tokens) -> list[str]:
+    """Each token's own text, as 001's tables and tree show them."""
+    return [tokenizer.decode([token]) for token in tokens]
+
+
 def eos_ids(model) -> set[int]:
     """The checkpoint's own end-of-sequence ids, as generate() reads them from its generation config."""
     eos = model.generation_config.eos_token_id

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from genspec.agreement import same_choice
 from genspec.reports import observations, pictures
 from genspec.run.tolerances import kernel_atol, near_tie_bound
+from spec.conftest import token_texts
 
 ORDINARY_IDS = st.integers(min_value=0, max_value=151642)  # the BPE tokens, no added tokens
 # A fixed budget: each example is two forward passes of the full-size model.
@@ -69,7 +70,7 @@ def test_one_pass_gives_every_prefix_prediction(model, tokenizer, forward_of, re
     table = one_pass.logits[0].argmax(-1).tolist()
     with torch.inference_mode():
         one_prefix_at_a_time = [model(ids[:, : i + 1]).logits[0, -1].argmax().item() for i in range(ids.shape[1])]
-    previous, predicted = [tokenizer.decode(ids[0, : i + 1]) for i in range(ids.shape[1])], [tokenizer.decode([token]) for token in table]
+    previous, predicted = [tokenizer.decode(ids[0, : i + 1]) for i in range(ids.shape[1])], token_texts(tokenizer, table)
     recorded({"previous text": previous, "token with highest score": predicted}, decided_by="rounding")
     picture(pictures.table("001's table from one forward pass: each position's top score is the prediction for the text up to it",
                            ["previous text", "token with highest score", "one prefix at a time"],

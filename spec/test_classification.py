@@ -16,7 +16,7 @@ from genspec.reports import observations, pictures
 from genspec.run.applicability import NOT_APPLICABLE
 from genspec.run.loading import chat_text, prompt_text
 from genspec.run.tolerances import kernel_atol, near_tie_bound
-from spec.conftest import PROMPTS, classifier_scores
+from spec.conftest import PROMPTS, classifier_scores, token_texts
 
 C3_STEPS = 8
 STRING_LOOP_STEPS = 8
@@ -120,8 +120,8 @@ def test_classification_loop_reproduces_greedy_generation(classifier, tokenizer,
                       ("classification loop", "greedy generate()"))
     evidence(agreement.evidence)
     picture(pictures.strip("001's classification model in a for-loop beside greedy generate()", ("classification loop", "greedy generate()"),
-                           [tokenizer.decode([token]) for token in new],
-                           [tokenizer.decode([token]) for token in greedy_continuations["how-are-you-chat"][:C3_STEPS].tolist()], agreement.near_tie))
+                           token_texts(tokenizer, new), token_texts(tokenizer, greedy_continuations["how-are-you-chat"][:C3_STEPS].tolist()),
+                           agreement.near_tie))
     assert len(set(new)) >= C3_STEPS // 2, f"too repetitive to prove anything: {new}"
 
 
@@ -145,7 +145,7 @@ def test_string_loop_equals_greedy_while_decode_encode_round_trips(classifier, t
                       greedy_step_scores[prompt].__getitem__, near_tie_bound(settings.dtype), ("string loop", "greedy generate()"))
     evidence(agreement.evidence + (f"; decode→encode first breaks at step {breaks[0]}" if breaks else ""))
     picture(pictures.strip(f"001's string loop (decode, append, re-tokenize) beside greedy generate() on {prompt}", ("string loop", "greedy generate()"),
-                           [piece for _, piece in pieces], [tokenizer.decode([token]) for token in greedy[:agreeing]], agreement.near_tie))
+                           [piece for _, piece in pieces], token_texts(tokenizer, greedy[:agreeing]), agreement.near_tie))
 
 
 @pytest.mark.claim("C4")

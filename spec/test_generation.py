@@ -23,7 +23,7 @@ from genspec.reports import observations, pictures
 from genspec.run.applicability import NOT_APPLICABLE
 from genspec.run.loading import prompt_text
 from genspec.run.tolerances import kernel_atol, near_tie_bound
-from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, PROMPTS, eos_ids, last_position_scores
+from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, PROMPTS, eos_ids, last_position_scores, token_texts
 
 PROMPT = "how-are-you-chat"
 SHORT = 6  # new tokens for the comparisons that need several generate() runs
@@ -47,10 +47,6 @@ def parting(looped, generated, loop="the loop") -> str:
     took = [tokens[step] if step < len(tokens) else "nothing (it had ended)" for tokens in (looped, generated)]
     return (f"{loop} and generate() part at step {step} of {max(len(looped), len(generated))}: {loop} took {took[0]}, "
             f"generate() took {took[1]}; equal before it: {looped[:step]}")
-
-
-def token_texts(tokenizer, tokens) -> list[str]:
-    return [tokenizer.decode([token]) for token in tokens]
 
 
 def assert_varied(tokens, at_least=SHORT // 2):

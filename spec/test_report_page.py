@@ -32,22 +32,25 @@ def page(settings, tmp_path_factory):
     return tmp_path / "report.html", report
 
 
-def test_page_opens_offline_with_every_claim(page):
+@pytest.fixture(scope="module")
+def dom(page):
+    """The page's DOM as Chromium serialises it after loading it (one Chromium start for the tests that read it)."""
+    return browser.dump_dom(page[0])
+
+
+def test_page_opens_offline_with_every_claim(page, dom):
     """The page is self-contained (nothing to fetch) and Chromium shows a section for every catalogued claim, with its verdict."""
     html, report = page
     text = html.read_text(encoding="utf-8")
     assert not re.search(r"""(src|href)=['"](https?:)?//""", text), "the page links something from the network"
-    dom = browser.dump_dom(html)
     sections = re.findall(r"<section class=\"claim\" id=\"(\w+)\"", dom)
     assert sections == [row["id"] for row in report["claims"]], f"sections drawn: {sections}"
     assert dom.count("<span class=\"badge\">proven</span>") == sum(row["status"] == "proven" for row in report["claims"]) > 0
 
 
-def test_page_draws_the_articles_pictures(page, tokenizer):
+def test_page_draws_the_articles_pictures(dom, tokenizer):
     """Chromium's DOM holds 001's tree (the prompt and 3 branches per step, the greedy path marked), 001's table (a row per
     token of its text) and 000's flowchart (raw input to task head) with the shapes of the run."""
-    html, _ = page
-    dom = browser.dump_dom(html)
     tree = _section(dom, "G9")
     assert tree.count("<g class=\"node") == 1 + G9_BRANCHES * G9_DEPTH
     assert tree.count("<g class=\"node greedy\">") == 1 + G9_DEPTH, "the greedy path: the prompt and one node per step"
