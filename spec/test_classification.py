@@ -58,6 +58,7 @@ def test_classifier_is_qwen3_for_sequence_classification(classifier):
 
 
 @pytest.mark.claim("C1")
+@pytest.mark.tool  # checks the check's message, not the articles: `pytest -m tool`
 def test_tied_checkpoint_without_lm_head_fails_c1_saying_why(tiny_stand_in, tmp_path, settings):
     """C1: against a tied save that keeps no lm_head.weight, the C1 check fails and says why."""
     tied = Path(shutil.copytree(tiny_stand_in, tmp_path / "tied"))
