@@ -18,7 +18,7 @@ from genspec.run.loading import load_pretrained, load_tokenizer, transformers_me
 from genspec.run.platform import recording_key
 from genspec.run.tolerances import snapshot_tolerance
 
-pytest_plugins = ["genspec.reports.proof_report"]
+pytest_plugins = ["genspec.reports.proof_report", "genspec.run.parallel"]
 
 SOURCE_KEY, SETTINGS_KEY = options.SOURCE_KEY, options.SETTINGS_KEY
 APPLICABILITY_KEY = pytest.StashKey[applicability.Applicability]()
