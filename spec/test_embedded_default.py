@@ -22,7 +22,7 @@ from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, TINY, eos_ids, stored_norm
 pytestmark = pytest.mark.tool  # checks the tool, not the articles: `pytest -m tool`
 
 # Enough distinct tokens that a loop broken by one position or one cache update cannot agree
-# with generate() by accident (issue #2: at least 10 in the greedy steps).
+# with generate() by accident (issue #2: at least 10 in 32 greedy steps).
 MIN_DISTINCT_TOKENS = 10
 REPO = REPOSITORY
 
@@ -68,7 +68,7 @@ def test_stand_in_continuations_repeat_tokens_and_the_prompts(stand_in_head, gre
 
 
 def test_stand_in_reply_ends_on_the_model_cards_eos(stand_in_head, model, tokenizer, greedy_continuations):
-    """One reply ends on <|im_end|>, the model card's eos, within the greedy steps; the other runs all of them (G2 needs both)."""
+    """One reply ends on <|im_end|>, the model card's eos, within the 32 greedy steps; the other runs all 32 (G2 needs both)."""
     im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
     assert im_end in eos_ids(model)
     ends = {name: continuation[-1].item() == im_end and len(continuation) < GREEDY_STEPS for name, continuation in greedy_continuations.items()}

@@ -34,7 +34,7 @@ FREQUENT_RANKS = 300
 # otherwise) gets EOS_GAIN times the ordinary head's scale, so that a reply can end on its own: G2
 # stops on the model card's eos, not on a substituted one. With seed 0 the how-are-you reply ends
 # on <|im_end|> after 18 tokens (greedy, float32), like the real model's short reply, and the
-# why-are-you-running reply runs the full 20 steps (32 before it ends). Margins of that choice: the how-are-you reply
+# why-are-you-running reply runs the full 32 steps. Margins of that choice: the how-are-you reply
 # ends at the same step for any gain from 3.0 to 5.0, the other does not end below 4.6.
 EOS_GAIN = 4.0
 IM_END = 151645
