@@ -26,6 +26,19 @@ GROUPS_FILE = "genspec_groups_file"  # the worker input naming the file
 GROUPS_KEY = pytest.StashKey[Path]()  # the controller's copy of its name
 
 
+def cores() -> int:
+    """The cores this process may run on (all of them where the OS does not say: macOS)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def free_memory() -> int:
+    """Bytes of memory free now; where the OS does not say (macOS), all of it."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
 def group_of(item: pytest.Item) -> str | None:
     return next((SHARED_WORK[name] for name in item.fixturenames if name in SHARED_WORK), None)
 
@@ -33,15 +46,14 @@ def group_of(item: pytest.Item) -> str | None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config) -> int:
     """As many workers as there are cores and memory for; 0 (no workers: one process) where only one fits."""
-    memory = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    workers = min(len(os.sched_getaffinity(0)), memory // WORKER_MEMORY)
+    workers = min(cores(), free_memory() // WORKER_MEMORY)
     return workers if workers > 1 else 0
 
 
 def pytest_configure(config):
     workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
     if workers:  # a worker: its share of the cores, not a thread per core each
-        torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // int(workers)))
+        torch.set_num_threads(max(1, cores() // int(workers)))
     elif getattr(config.option, "numprocesses", None):  # the controller of a parallel run
         handle, name = tempfile.mkstemp(prefix="genspec-groups-", suffix=".json")
         os.close(handle)
