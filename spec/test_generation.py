@@ -72,7 +72,7 @@ def greedy_loops(model, forward_passes) -> dict[str, torch.Tensor]:
 def test_greedy_loop_equals_generate(tokenizer, forward_passes, greedy_loops, greedy_results, greedy_step_scores, prompt, recorded, picture):
     """G1 (001, 004): argmax of the last position, append, repeat — exactly `generate(do_sample=False)`."""
     ids = forward_passes[prompt].tokens["input_ids"]
-    steps, looped = G1_STEPS[prompt], greedy_loops[prompt]
+    steps, looped = G1_STEPS[prompt], new_tokens(greedy_loops[prompt], ids)
     generated = new_tokens(greedy_results[prompt], ids)
     recorded({"generate": generated, "text": tokenizer.decode(generated)}, decided_by="rounding")
     first = greedy_step_scores[prompt][0]
@@ -81,14 +81,14 @@ def test_greedy_loop_equals_generate(tokenizer, forward_passes, greedy_loops, gr
         ("selected token", f"argmax {first.argmax().item()} {tokenizer.decode([first.argmax().item()])!r} ({first.max().item():.2f})"),
         ("appended", f"{ids.shape[1]} → {ids.shape[1] + 1} tokens")], loop_back=f"repeated for {len(generated)} steps"))
     picture(pictures.strip(f"the greedy loop beside generate(do_sample=False) on {prompt}", ("greedy loop", "generate()"),
-                           token_texts(tokenizer, new_tokens(looped, ids)), token_texts(tokenizer, generated[:steps])))
-    assert new_tokens(looped, ids) == generated[:steps], parting(new_tokens(looped, ids), generated[:steps], "the greedy loop")
+                           token_texts(tokenizer, looped), token_texts(tokenizer, generated[:steps])))
+    assert looped == generated[:steps], parting(looped, generated[:steps], "the greedy loop")
     # Past the looped steps, generate() itself must do nothing but take the argmax of the model's scores:
     # a greedy generate() that edited them (a repetition penalty) picks another token where a word recurs.
     argmax = greedy_step_scores[prompt].argmax(dim=-1).tolist()
     edited = [(step, token, best) for step, (token, best) in enumerate(zip(generated, argmax, strict=True)) if token != best]
     assert not edited, "generate(do_sample=False) did not take the top score at (step, chose, top): " + str(edited[:5])
-    assert_varied(new_tokens(looped, ids), at_least=min(10, len(new_tokens(looped, ids)) // 2))
+    assert_varied(looped, at_least=min(10, len(looped) // 2))
 
 
 @pytest.mark.claim("G2")
@@ -134,10 +134,10 @@ def test_generation_stops_at_eos(model, prompt_ids, greedy_continuations):
     with torch.inference_mode():
         generated = model.generate(prompt_ids, attention_mask=torch.ones_like(prompt_ids), do_sample=False, max_new_tokens=GREEDY_STEPS, eos_token_id=eos)
         looped = loops.greedy(model, prompt_ids, GREEDY_STEPS, eos_token_ids={eos})
-    assert new_tokens(generated, prompt_ids) == continuation[: stop_at + 1], \
-        f"told eos_token_id={eos}, generate() should end on it at step {stop_at}: " + parting(continuation[: stop_at + 1], new_tokens(generated, prompt_ids), "the greedy reply cut at it")
-    assert new_tokens(looped, prompt_ids) == new_tokens(generated, prompt_ids), \
-        parting(new_tokens(looped, prompt_ids), new_tokens(generated, prompt_ids), "the greedy loop")
+    generated, looped = new_tokens(generated, prompt_ids), new_tokens(looped, prompt_ids)
+    assert generated == continuation[: stop_at + 1], \
+        f"told eos_token_id={eos}, generate() should end on it at step {stop_at}: " + parting(continuation[: stop_at + 1], generated, "the greedy reply cut at it")
+    assert looped == generated, parting(looped, generated, "the greedy loop")
 
 
 @pytest.mark.claim("G3")
