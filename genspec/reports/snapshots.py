@@ -5,16 +5,20 @@ reviewable diff even where the claim still holds. They live under
 fixtures/snapshots/<model identity>/<dtype>/<test module>/<test>.json, so another model writes a
 new set beside the old one. What the machine decides (seeded draws; in bfloat16, which near-ties
 flip) is recorded per platform, in an on-<platform>/ directory beside them (genspec/run/platform.py).
+What a transformers release decides is recorded per release range inside the file
+(genspec/reports/release_recordings.py).
 """
 
 import json
 import re
 from pathlib import Path
 
+from packaging.version import Version
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from genspec import FIXTURES
-from genspec.reports import observations
+from genspec.reports import observations, release_recordings
+from genspec.reports.release_recordings import Judged, Releases
 
 SNAPSHOT_ROOT = FIXTURES / "snapshots"
 CORRUPT = "genspec-corrupt-snapshot"
@@ -37,16 +41,24 @@ def readable_json(data, indent: str = "") -> str:
 
 
 class ObservationExtension(JSONSnapshotExtension):
-    """JSON snapshots compared with observations.compare: exact for ids and texts, within tolerance for numbers."""
+    """JSON snapshots compared with observations.compare: exact for ids and texts, within tolerance for numbers.
+
+    A file may hold one recording per transformers release range: the run's release is judged by
+    the range that holds it, or the nearest (release_recordings.py), and the diff names both.
+    """
 
     root: Path = SNAPSHOT_ROOT
     atol: float = 0.0
     rtol: float = 0.0
+    release: Version = Version("0")
+    default: Releases | None = None  # the range the plain recordings were recorded on (releases.json)
+    updating: bool = False
+    only_recorded: bool = False  # the test's own rule judges; the snapshot only records
 
     @classmethod
-    def for_run(cls, root: Path, atol: float, rtol: float) -> type["ObservationExtension"]:
+    def for_run(cls, root: Path, atol: float, rtol: float, **context) -> type["ObservationExtension"]:
         # syrupy asks the class for its directory, so each run gets a class of its own.
-        return type("ObservationExtension", (cls,), {"root": root, "atol": atol, "rtol": rtol})
+        return type("ObservationExtension", (cls,), {"root": root, "atol": atol, "rtol": rtol, **context})
 
     @classmethod
     def dirname(cls, *, test_location) -> str:
@@ -77,9 +89,19 @@ class ObservationExtension(JSONSnapshotExtension):
             return json.dumps({CORRUPT: f"{snapshot_location} is not valid JSON ({error}); re-record it with --snapshot-update"})
         return text
 
+    def judged(self, snapshot_data: str) -> Judged:
+        return release_recordings.judging(release_recordings.recordings(json.loads(snapshot_data), self.default), self.release)
+
     def matches(self, *, serialized_data, snapshot_data) -> bool:
         recorded = json.loads(snapshot_data)
-        return CORRUPT not in recorded and not observations.compare(recorded, json.loads(serialized_data), self.atol, self.rtol)
+        if CORRUPT in recorded:
+            return False
+        if self.updating:  # serialized_data is already the file as the update leaves it
+            return recorded == json.loads(serialized_data)
+        return self.only_recorded or not self.drifts(serialized_data, snapshot_data)
+
+    def drifts(self, serialized_data, snapshot_data) -> list[observations.Drift]:
+        return observations.compare(self.judged(snapshot_data).observation, json.loads(serialized_data), self.atol, self.rtol)
 
     def diff_lines(self, serialized_data, snapshot_data):
         if not snapshot_data:
@@ -89,5 +111,30 @@ class ObservationExtension(JSONSnapshotExtension):
         if CORRUPT in recorded:
             yield f"corrupt snapshot: {recorded[CORRUPT]}"
             return
-        for drift in observations.compare(recorded, json.loads(serialized_data), self.atol, self.rtol):
+        judged = self.judged(snapshot_data)
+        if judged.releases is not None and (judged.releases != self.default or not judged.inside):
+            yield f"on transformers {self.release}, against {judged.describe(self.release)}:"
+        for drift in self.drifts(serialized_data, snapshot_data):
             yield f"{drift.path}: {drift.message}"
+
+
+def updated_file(location: Path, observation, release: Version, default: Releases | None, atol: float, rtol: float):
+    """What the snapshot file at `location` holds after `--snapshot-update` on `release` (release_recordings.updated)."""
+    try:
+        existing = json.loads(location.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return observation
+    if CORRUPT in existing:
+        return observation
+    recorded = release_recordings.recordings(existing, default)
+    matches = lambda was, now: not observations.compare(was, now, atol, rtol)
+    return release_recordings.content(release_recordings.updated(recorded, release, observation, matches, default), default)
+
+
+def recording_for(location: Path, release: Version, default: Releases | None) -> Judged | None:
+    """The recording that judges `release` in the file at `location`, or None where nothing (readable) is recorded."""
+    try:
+        existing = json.loads(location.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return release_recordings.judging(release_recordings.recordings(existing, default), release)
