@@ -10,7 +10,8 @@ from safetensors import safe_open
 
 from genspec.classification import build_classifier
 from genspec.embedded import checkpoint
-from genspec.run.loading import encode
+from genspec.reports.release_recordings import Judged
+from genspec.run.loading import TRANSFORMERS, encode
 
 # A one-layer, 64-wide member of the family (same tokenizer, same 151,936 rows) for tests of
 # loading behaviour that do not need the full-size weights.
@@ -20,6 +21,14 @@ TINY = {"num_hidden_layers": 1, "max_window_layers": 1, "hidden_size": 64, "inte
 # The articles' prompts: raw "Hi" (000), and "how are you?" / "Why are you running?" as chat (raw where the
 # tokenizer has no chat template: genspec.run.loading.prompt_text).
 PROMPTS = {"hi": ("Hi", False), "how-are-you-chat": ("how are you?", True), "why-are-you-running-chat": ("Why are you running?", True)}
+
+
+def on_this_release(claim_id: str, what: str, seen: Judged | None, key: str) -> str:
+    """A version rule's verdict, naming the release: what it did, and what was recorded for the nearest release range."""
+    line = f"{claim_id} on transformers {TRANSFORMERS}: {what}"
+    if seen is not None and seen.releases is not None and isinstance(seen.observation, dict) and key in seen.observation:
+        line += f"; recorded {seen.observation[key]} for {seen.releases.label}"
+    return line
 
 
 @dataclass(frozen=True)
