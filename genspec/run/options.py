@@ -35,6 +35,7 @@ DTYPES = ("float32", "bfloat16")
 DEVICES = ("cpu", "cuda")
 SNAPSHOT_MODES = ("compare", "report")
 CLAIMS_REPORT = "claims_report"
+ONLY_CLAIMS = "claims"
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -46,13 +47,17 @@ def add_options(parser: pytest.Parser) -> None:
         flag(CLAIMS_REPORT), dest=CLAIMS_REPORT, metavar="PATH", default=None,
         help="write the proof report as JSON to PATH and as Markdown beside it (PATH with .md)",
     )
+    group.addoption(
+        flag(ONLY_CLAIMS), dest=ONLY_CLAIMS, metavar="IDS", default=None,
+        help="run only the tests that name these claims (comma-separated ids, e.g. X1,A7); the others are deselected",
+    )
 
 
 def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-VALUE_FLAGS = tuple(flag(name) for name in (*SETTINGS, CLAIMS_REPORT))
+VALUE_FLAGS = tuple(flag(name) for name in (*SETTINGS, CLAIMS_REPORT, ONLY_CLAIMS))
 
 
 @dataclass(frozen=True)
