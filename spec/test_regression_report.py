@@ -14,6 +14,7 @@ import pytest
 
 from genspec import REPOSITORY
 from genspec.reports import regression
+from genspec.reports.proof_report import generation_settings
 
 REPO = REPOSITORY
 OBSERVING_TESTS = ["spec/test_shapes.py::test_next_token_scores_and_top_1", "spec/test_causality.py::test_later_tokens_do_not_change_dog"]
@@ -43,3 +44,22 @@ def test_float32_against_bfloat16_names_exactly_what_moved(tmp_path):
     assert "## Claims whose status changed\n\nNone." in report  # S3 and K1 hold in both dtypes
     assert "| S3 |" in report and "| K1 |" in report and "dtype changed: recorded float32, observed bfloat16" in report
     assert (status, strict) == (0, 1)
+
+
+@pytest.mark.tool
+def test_what_changed_besides_the_weights_is_named(tmp_path):
+    """A changed sampling setting and another transformers release are rows of the environment, beside the weights' hash."""
+    runs = []
+    for name, temperature, release, digest in (("before", 0.6, "5.23.0", "aa"), ("after", 0.7, "5.24.0", "bb")):
+        checkpoint = tmp_path / name
+        checkpoint.mkdir()
+        (checkpoint / "generation_config.json").write_text(json.dumps({"do_sample": True, "temperature": temperature, "top_k": 20,
+                                                                      "transformers_version": release}))
+        runs.append({"environment": {"weights_sha256": digest * 32, "transformers": release, **generation_settings(checkpoint)},
+                     "claims": [], "tests": {}})
+    before, after = runs
+    markdown = regression.to_markdown([], [], regression.environment_changes(before, after), regression.weights_verdict(before, after))
+    assert "| generation_config.temperature | 0.6 | 0.7 |" in markdown
+    assert "| transformers | 5.23.0 | 5.24.0 |" in markdown
+    assert "Weights changed: sha256 aaaaaaaaaaaa before, bbbbbbbbbbbb after." in markdown
+    assert "top_k" not in markdown and "transformers_version" not in markdown  # unchanged, and the file's writer is not a setting

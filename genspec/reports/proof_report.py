@@ -57,6 +57,7 @@ class ProofReport:
             test["observations"] = [value for name, value in report.user_properties if name == "observation"]
             test["evidence"] = [value for name, value in report.user_properties if name == "evidence"]
             test["pictures"] = [value for name, value in report.user_properties if name == "picture"]
+            test["judged_by"] = [value for name, value in report.user_properties if name == "judged by"]
         outcome, detail = _outcome(report)
         if outcome is None:
             return
@@ -85,6 +86,7 @@ class ProofReport:
             "dtype": settings.dtype, "device": settings.device,
             "python": platform.python_version(), "torch": torch.__version__,
             "transformers": transformers.__version__, "tokenizers": tokenizers.__version__,
+            **generation_settings(source.path),
         }
 
     def pytest_terminal_summary(self, terminalreporter):
@@ -111,6 +113,17 @@ class ProofReport:
             write("claims report: " + ", ".join(str(each) for each in written))
 
 
+def generation_settings(checkpoint: Path) -> dict:
+    """The checkpoint's generation_config.json as `generation_config.<key>` entries: what generate() and G5–G7 sample with,
+    so a changed temperature shows in the regression report beside the weights' hash (transformers_version, which
+    only says which release wrote the file, left out)."""
+    try:
+        settings = json.loads((Path(checkpoint) / "generation_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {f"generation_config.{key}": value for key, value in settings.items() if key != "transformers_version"}
+
+
 def rich_table(rows: list[dict], colours: dict, width: int) -> str:
     """The proof table drawn by rich (001 prints its tables with it), as the text with colour codes to write."""
     from rich.console import Console
@@ -131,7 +144,7 @@ def _shorter(text: str, limit: int) -> str:
 
 def _new_entry(test: dict) -> dict:
     return {"claims": test["claims"], "layer": test["layer"], "outcome": "not run", "detail": "", "observations": [], "evidence": [],
-            "pictures": []}
+            "pictures": [], "judged_by": []}
 
 
 def _outcome(report):
