@@ -1,0 +1,160 @@
+"""Find the first transformers release that changed a claim's verdict or observation.
+
+    genspec-bisect X1 4.51.3 4.57.6            # which release made act_fn print SiLUActivation()?
+    genspec-bisect spec/test_versions.py::test_default_load_dtype_depends_on_the_version 4.57.6 5.0.0
+
+Like `git bisect run`, over the releases the package index lists between the two given: each
+release tried gets its own throwaway virtual environment (virtualenv, with this checkout and the
+same torch installed by pip), runs only that claim's tests on the small stand-in, and is compared
+with the older end — same outcomes and the same observations within the snapshot tolerance, or
+changed. Prints every release tried with its verdict, and the first that changed.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from packaging.version import Version
+
+from genspec import REPOSITORY
+from genspec.reports import observations
+from genspec.run.tolerances import snapshot_tolerance
+
+MODEL, DTYPE = "embedded-small", "float32"
+
+
+@dataclass
+class Tried:
+    release: Version
+    outcomes: dict[str, str]  # test id -> passed, failed, …
+    observed: dict[str, list]  # test id -> its observations
+    detail: str
+    seconds: float
+
+
+def releases_between(first: Version, last: Version) -> list[Version]:
+    """The final releases of transformers the package index lists, from first to last inclusive."""
+    listed = subprocess.run([sys.executable, "-m", "pip", "index", "versions", "transformers"],
+                            capture_output=True, text=True, check=True).stdout
+    found = re.search(r"Available versions:\s*(.+)", listed)
+    if not found:
+        raise SystemExit(f"pip index versions transformers listed no releases:\n{listed}")
+    releases = sorted({Version(each.strip()) for each in found.group(1).split(",")})
+    between = [release for release in releases if first <= release <= last and not release.is_prerelease]
+    for end in (first, last):
+        if end not in between:
+            raise SystemExit(f"transformers {end} is not a release the package index lists")
+    return between
+
+
+def environment(workdir: Path, release: Version) -> Path:
+    """A virtual environment with this checkout, this torch and transformers==release; its python."""
+    home = workdir / f"transformers-{release}"
+    python = home / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    if python.exists():
+        return python
+    subprocess.run([sys.executable, "-m", "virtualenv", "--quiet", str(home)], check=True)
+    torch_release = torch.__version__.split("+")[0]  # the local build tag (+cpu) is not part of the index's version
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    f"torch=={torch_release}", f"transformers=={release}", "-e", str(REPOSITORY)], check=True)
+    return python
+
+
+def try_release(workdir: Path, release: Version, target: str) -> Tried:
+    start = time.monotonic()
+    python = environment(workdir, release)
+    report = workdir / f"transformers-{release}.json"
+    selection = [target] if "::" in target or target.endswith(".py") else [f"--claims={target}"]
+    run = subprocess.run([str(python), "-m", "pytest", "-p", "no:cacheprovider", "-q", "--no-header", f"--model={MODEL}",
+                          f"--dtype={DTYPE}", "--snapshots=report", f"--stand-in-cache={workdir / 'stand-ins'}",
+                          f"--claims-report={report}", *selection],
+                         check=False, cwd=REPOSITORY, capture_output=True, text=True, env={**_clean_environment(), "HF_HUB_OFFLINE": "1"})
+    if not report.exists():
+        raise SystemExit(f"transformers {release}: the suite wrote no claims report (exit {run.returncode}):\n{run.stdout[-3000:]}{run.stderr[-3000:]}")
+    tests = json.loads(report.read_text(encoding="utf-8"))["tests"]
+    chosen = {nodeid: test for nodeid, test in tests.items() if nodeid == target or target in test["claims"] or nodeid.startswith(target)}
+    details = [f"{nodeid.split('::')[-1]}: {test['outcome']}" + (f" ({test['detail'][:160]})" if test["detail"] else "")
+               for nodeid, test in chosen.items()]
+    return Tried(release, {nodeid: test["outcome"] for nodeid, test in chosen.items()},
+                 {nodeid: test["observations"] for nodeid, test in chosen.items()}, "; ".join(details), time.monotonic() - start)
+
+
+def _clean_environment() -> dict:
+    # The user's GENSPEC_* settings would change what each release runs.
+    return {key: value for key, value in os.environ.items() if not key.startswith("GENSPEC_")}
+
+
+def differences(before: Tried, after: Tried) -> list[str]:
+    """How `after` differs from `before`: outcomes, then observations beyond the snapshot tolerance."""
+    atol, rtol = snapshot_tolerance(DTYPE, "cpu")
+    found = [f"{nodeid.split('::')[-1]}: {before.outcomes.get(nodeid)} → {outcome}"
+             for nodeid, outcome in after.outcomes.items() if before.outcomes.get(nodeid) != outcome]
+    for nodeid, observed in after.observed.items():
+        for was, now in zip(before.observed.get(nodeid, []), observed, strict=False):
+            found += [f"{nodeid.split('::')[-1]} {drift.path}: {drift.message}" for drift in observations.compare(was, now, atol, rtol)]
+    return found
+
+
+def bisect(target: str, good: Version, bad: Version, workdir: Path, say=print) -> tuple[list[Tried], Version | None]:
+    releases = releases_between(good, bad)
+    say(f"{len(releases)} releases from {good} to {bad}; trying {target} on {MODEL}, {DTYPE}")
+    tried: dict[Version, Tried] = {}
+
+    def run(index: int) -> Tried:
+        result = tried[releases[index]] = try_release(workdir, releases[index], target)
+        verdict = "as " + str(good) if index and not differences(tried[good], result) else ("changed" if index else "baseline")
+        say(f"  {releases[index]}: {verdict} — {result.detail} [{result.seconds:.0f} s]")
+        return result
+
+    low, high = 0, len(releases) - 1
+    run(low)
+    if not differences(tried[good], run(high)):
+        return list(tried.values()), None
+    while high - low > 1:
+        middle = (low + high) // 2
+        if differences(tried[good], run(middle)):
+            high = middle
+        else:
+            low = middle
+    return list(tried.values()), releases[high]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="genspec-bisect", description=__doc__.splitlines()[0])
+    parser.add_argument("target", help="a claim id (X1) or a test id (spec/test_versions.py::test_…)")
+    parser.add_argument("good", type=Version, help="the older transformers release")
+    parser.add_argument("bad", type=Version, help="the newer transformers release, where the verdict or observation differs")
+    parser.add_argument("--workdir", type=Path, help="keep the environments here and reuse them (default: a temporary directory, removed)")
+    arguments = parser.parse_args(argv)
+    workdir = arguments.workdir or Path(tempfile.mkdtemp(prefix="genspec-bisect-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    try:
+        tried, first = bisect(arguments.target, arguments.good, arguments.bad, workdir)
+    finally:
+        if arguments.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    minutes = (time.monotonic() - start) / 60
+    if first is None:
+        print(f"{arguments.target}: no difference between transformers {arguments.good} and {arguments.bad} ({len(tried)} releases tried, {minutes:.1f} min)")
+        return 1
+    before = max((each for each in tried if each.release < first), key=lambda each: each.release)
+    after = next(each for each in tried if each.release == first)
+    print(f"{arguments.target}: first changed in transformers {first} (last as before: {before.release}); "
+          f"{len(tried)} releases tried in {minutes:.1f} min")
+    for line in differences(before, after):
+        print(f"  {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
