@@ -47,6 +47,13 @@ def main(argv=None) -> int:
     for claim_id, behaviour, nodeid, key in BEHAVIOUR:
         cells = [_observed(report, nodeid, key) for report in reports]
         lines.append(f"| {claim_id} | {behaviour} | " + " | ".join(cells) + " |")
+    lines += ["", "## Which recording judged each release", "",
+              "Snapshots are recorded per transformers release range where a release changes an observation; a release",
+              "inside a range is judged by it, one outside every range by the nearest (genspec/reports/release_recordings.py).", "",
+              "| recorded for | " + " | ".join(versions) + " |", "|---|" + "---|" * len(versions)]
+    judged = [_judged_by(report) for report in reports]
+    for label in sorted({label for counts in judged for label in counts}, key=_range_start):
+        lines.append(f"| {label} | " + " | ".join(f"{counts[label]} observations" if label in counts else "—" for counts in judged) + " |")
     refuted = [(version, row) for version, report in zip(versions, reports, strict=False) for row in report["claims"] if row["status"] in ("refuted", "failed")]
     if refuted:
         lines += ["", "## Evidence for claims that do not hold", ""]
@@ -59,6 +66,19 @@ def main(argv=None) -> int:
     else:
         sys.stdout.write(markdown)
     return 0
+
+
+def _judged_by(report: dict) -> dict[str, int]:
+    """How many of the run's compared observations each recorded release range judged."""
+    counts: dict[str, int] = {}
+    for test in report["tests"].values():
+        for label in test.get("judged_by", []):
+            counts[label] = counts.get(label, 0) + 1
+    return counts
+
+
+def _range_start(label: str) -> Version:
+    return Version(label.split("–")[0])
 
 
 def _observed(report: dict, nodeid: str, key: str) -> str:
