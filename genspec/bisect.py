@@ -62,10 +62,14 @@ def environment(workdir: Path, release: Version) -> Path:
     python = home / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
     if python.exists():
         return python
-    subprocess.run([sys.executable, "-m", "virtualenv", "--quiet", str(home)], check=True)
     torch_release = torch.__version__.split("+")[0]  # the local build tag (+cpu) is not part of the index's version
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                    f"torch=={torch_release}", f"transformers=={release}", "-e", str(REPOSITORY)], check=True)
+    for step in ([sys.executable, "-m", "virtualenv", "--quiet", str(home)],
+                 [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                  f"torch=={torch_release}", f"transformers=={release}", "-e", str(REPOSITORY)]):
+        done = subprocess.run(step, check=False, capture_output=True, text=True)
+        if done.returncode:
+            shutil.rmtree(home, ignore_errors=True)  # half an environment must not be taken for a whole one next time
+            raise SystemExit(f"transformers {release}: could not make its environment ({' '.join(step[:4])} …):\n{done.stderr[-3000:]}")
     return python
 
 
@@ -83,9 +87,15 @@ def try_release(workdir: Path, release: Version, target: str) -> Tried:
     tests = json.loads(report.read_text(encoding="utf-8"))["tests"]
     chosen = {nodeid: test for nodeid, test in tests.items() if nodeid == target or target in test["claims"] or nodeid.startswith(target)}
     details = [f"{nodeid.split('::')[-1]}: {test['outcome']}" + (f" ({test['detail'][:160]})" if test["detail"] else "")
-               for nodeid, test in chosen.items()]
+               + "".join(f", {shown}" for shown in map(_short, test["observations"]) if shown) for nodeid, test in chosen.items()]
     return Tried(release, {nodeid: test["outcome"] for nodeid, test in chosen.items()},
                  {nodeid: test["observations"] for nodeid, test in chosen.items()}, "; ".join(details), time.monotonic() - start)
+
+
+def _short(observation) -> str:
+    """A small observation as it reads (act_fn SiLU()); a large one (a row of scores) is left to the comparison."""
+    text = ", ".join(f"{key} {value}" for key, value in observation.items()) if isinstance(observation, dict) else str(observation)
+    return text if len(text) <= 60 else ""
 
 
 def _clean_environment() -> dict:
@@ -151,6 +161,7 @@ def main(argv=None) -> int:
     after = next(each for each in tried if each.release == first)
     print(f"{arguments.target}: first changed in transformers {first} (last as before: {before.release}); "
           f"{len(tried)} releases tried in {minutes:.1f} min")
+    print(f"  {before.release}: {before.detail}\n  {first}: {after.detail}")
     for line in differences(before, after):
         print(f"  {line}")
     return 0
