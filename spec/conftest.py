@@ -23,11 +23,11 @@ TINY = {"num_hidden_layers": 1, "max_window_layers": 1, "hidden_size": 64, "inte
 PROMPTS = {"hi": ("Hi", False), "how-are-you-chat": ("how are you?", True), "why-are-you-running-chat": ("Why are you running?", True)}
 
 
-def on_this_release(claim_id: str, what: str, seen: Judged | None, key: str) -> str:
-    """A version rule's verdict, naming the release: what it did, and what was recorded for the nearest release range."""
+def on_this_release(claim_id: str, what: str, seen: Judged | None, key: str, part=lambda value: value) -> str:
+    """A version rule's verdict, naming the release: what it did, and what was recorded (`part` of it) for the nearest release range."""
     line = f"{claim_id} on transformers {TRANSFORMERS}: {what}"
     if seen is not None and seen.releases is not None and isinstance(seen.observation, dict) and key in seen.observation:
-        line += f"; recorded {seen.observation[key]} for {seen.releases.label}"
+        line += f"; recorded {part(seen.observation[key])} for {seen.releases.label}"
     return line
 
 

@@ -35,9 +35,11 @@ def test_print_model_is_the_printed_tree(model, recorded):
     seen = recorded({"print(model)": printed.splitlines()}, only_recorded=True)
     # The articles print the tree twice, one act_fn apart; which one a release prints is X1's rule.
     expected = PRINTED_TREES[printed_activation().removesuffix("()")]
-    differs = next((f"line {number}: {line!r}, the article's: {want!r}" for number, (line, want) in
-                    enumerate(zip(printed.splitlines(), expected.splitlines(), strict=False), 1) if line != want), "its length")
-    assert printed == expected, on_this_release("A1", f"print(model) differs from the printed tree at {differs}", seen, "print(model)")
+    lines, wanted = printed.splitlines(), expected.splitlines()
+    index = next((index for index, (line, want) in enumerate(zip(lines, wanted, strict=False)) if line != want), min(len(lines), len(wanted)))
+    shown = lambda tree: repr(tree[index].strip()) if index < len(tree) else "nothing"
+    assert printed == expected, on_this_release(
+        "A1", f"print(model) line {index + 1} is {shown(lines)}, the article's tree for this release has {shown(wanted)}", seen, "print(model)", shown)
 
 
 @pytest.mark.claim("A1")
