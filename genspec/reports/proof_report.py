@@ -26,6 +26,7 @@ from genspec.run import applicability, claims, options
 
 CLAIM_MARKER = re.compile(r"mark\.claim\(([^)]*)\)")
 STATUS_ORDER = ("failed", "refuted", "proven", "not applicable", "skipped", "not run", "not covered")
+SNAPSHOT_ASSERT = "assert [- snapshot] == [+ received]"
 TEST_PROPERTY = "genspec-test"  # a test's claims and layer, as its reports carry them
 
 
@@ -166,6 +167,8 @@ def _failure(report) -> str:
     """The failure's own message, without pytest's restatement of the assert (`assert 55214 == 9707`) when it has one."""
     crash = getattr(report.longrepr, "reprcrash", None)
     lines = (crash.message if crash else str(report.longrepr)).removeprefix("AssertionError: ").splitlines()
+    if lines and lines[0].startswith(SNAPSHOT_ASSERT):  # syrupy's: the diff lines below say what differs, and against which release range
+        return "snapshot differs: " + " ".join(line.strip() for line in lines[1:4])
     own = list(itertools.takewhile(lambda line: not line.lstrip().startswith("assert "), lines))
     return " ".join(line.strip() for line in own or lines[:1])
 
