@@ -9,8 +9,8 @@ from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutpu
 
 from genspec import FIXTURES
 from genspec.classification import stored_lm_head
+from genspec.run.version_rules import TRANSFORMERS_5, printed_activation
 from spec.conftest import on_this_release, stored_tensors
-from spec.version_rules import TRANSFORMERS_5, printed_activation
 
 PRINTED = FIXTURES / "printed"
 # The articles print the tree twice, differing only in the act_fn line (see X1).
