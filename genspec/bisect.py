@@ -20,9 +20,9 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
-import torch
 from packaging.version import Version
 
 from genspec import REPOSITORY
@@ -62,7 +62,7 @@ def environment(workdir: Path, release: Version) -> Path:
     python = home / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
     if python.exists():
         return python
-    torch_release = torch.__version__.split("+")[0]  # the local build tag (+cpu) is not part of the index's version
+    torch_release = metadata.version("torch").split("+")[0]  # the local build tag (+cpu) is not part of the index's version
     for step in ([sys.executable, "-m", "virtualenv", "--quiet", str(home)],
                  [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                   f"torch=={torch_release}", f"transformers=={release}", "-e", str(REPOSITORY)]):

@@ -14,7 +14,7 @@ from transformers import AutoModelForCausalLM
 
 from genspec.classification import head_replaced_by_tying
 from genspec.reports import release_recordings
-from genspec.reports.snapshots import ObservationExtension, identity_directory, recording_for, updated_file
+from genspec.reports.snapshots import ObservationExtension, identity_directory, recordings_in, updated_file
 from genspec.run import applicability, claims, model_source, options, printed
 from genspec.run.loading import TRANSFORMERS, load_pretrained, load_tokenizer, transformers_messages
 from genspec.run.platform import recording_key
@@ -247,12 +247,13 @@ def recorded(snapshot, request, source, settings):
         extension = ObservationExtension.for_run(directory, atol, rtol, release=TRANSFORMERS, default=default,
                                                  updating=updating, only_recorded=only_recorded)
         location = Path(extension.get_location(test_location=snapshot.test_location, index=0))
-        judged = recording_for(location, TRANSFORMERS, default)
+        recordings = recordings_in(location, default)
+        judged = release_recordings.judging(recordings, TRANSFORMERS) if recordings else None
         if judged and judged.releases is not None:
             request.node.user_properties.append(("judged by", judged.releases.label))
             if judged.releases != default or not judged.inside:
                 request.node.user_properties.append(("evidence", f"snapshot judged by {judged.describe(TRANSFORMERS)}"))
-        data = updated_file(location, observation, TRANSFORMERS, default, atol, rtol) if updating else observation
+        data = updated_file(recordings, observation, TRANSFORMERS, default, atol, rtol) if updating else observation
         assert snapshot.use_extension(extension) == data
         return judged
 

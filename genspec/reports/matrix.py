@@ -14,6 +14,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from genspec.reports import html_page
+from genspec.reports.release_recordings import Releases
 
 SYMBOL = {"proven": "✅ proven", "failed": "❌ failed", "refuted": "⛔ refuted", "skipped": "⏭ skipped", "not applicable": "➖ not applicable",
           "not run": "· not run", "not covered": "∅ not covered"}
@@ -78,7 +79,7 @@ def _judged_by(report: dict) -> dict[str, int]:
 
 
 def _range_start(label: str) -> Version:
-    return Version(label.split("–")[0])
+    return Releases.parse(label).first
 
 
 def _observed(report: dict, nodeid: str, key: str) -> str:

@@ -118,23 +118,17 @@ class ObservationExtension(JSONSnapshotExtension):
             yield f"{drift.path}: {drift.message}"
 
 
-def updated_file(location: Path, observation, release: Version, default: Releases | None, atol: float, rtol: float):
-    """What the snapshot file at `location` holds after `--snapshot-update` on `release` (release_recordings.updated)."""
+def recordings_in(location: Path, default: Releases | None) -> dict | None:
+    """The recordings of the snapshot file at `location` by release range, or None where nothing readable is recorded."""
     try:
-        existing = json.loads(location.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return observation
-    if CORRUPT in existing:
-        return observation
-    recorded = release_recordings.recordings(existing, default)
-    matches = lambda was, now: not observations.compare(was, now, atol, rtol)
-    return release_recordings.content(release_recordings.updated(recorded, release, observation, matches, default), default)
-
-
-def recording_for(location: Path, release: Version, default: Releases | None) -> Judged | None:
-    """The recording that judges `release` in the file at `location`, or None where nothing (readable) is recorded."""
-    try:
-        existing = json.loads(location.read_text(encoding="utf-8"))
+        return release_recordings.recordings(json.loads(location.read_text(encoding="utf-8")), default)
     except (FileNotFoundError, json.JSONDecodeError):
         return None
-    return release_recordings.judging(release_recordings.recordings(existing, default), release)
+
+
+def updated_file(recorded: dict | None, observation, release: Version, default: Releases | None, atol: float, rtol: float):
+    """What the snapshot file holds after `--snapshot-update` on `release` (release_recordings.updated)."""
+    if recorded is None:
+        return observation
+    matches = lambda was, now: not observations.compare(was, now, atol, rtol)
+    return release_recordings.content(release_recordings.updated(recorded, release, observation, matches, default), default)
