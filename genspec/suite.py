@@ -15,7 +15,7 @@ from transformers import AutoModelForCausalLM
 from genspec.classification import head_replaced_by_tying
 from genspec.reports import release_recordings
 from genspec.reports.snapshots import ObservationExtension, identity_directory, recordings_in, updated_file
-from genspec.run import applicability, claims, model_source, options, printed
+from genspec.run import applicability, claims, model_source, options, printed, startup
 from genspec.run.loading import TRANSFORMERS, load_pretrained, load_tokenizer, transformers_messages
 from genspec.run.platform import recording_key
 from genspec.run.tolerances import snapshot_tolerance
@@ -44,8 +44,11 @@ def pytest_configure(config):
         raise pytest.UsageError("--snapshot-update with -n: each worker sees only its share of the tests and would drop the "
                                 "others' snapshots as unused; record them without -n.")
     try:
+        startup.check_device(settings.device)
+        startup.check_cache_folder(settings.cache_root, options.given_as(config, options.CACHE))
         source = model_source.resolve(settings.model, settings.seed, settings.cache_root)
-    except model_source.ModelSourceError as error:
+        startup.check_causal_lm(source.path, f"--model {settings.model}")
+    except (startup.CannotStart, model_source.ModelSourceError) as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[SETTINGS_KEY] = settings
     config.stash[SOURCE_KEY] = source
@@ -204,7 +207,12 @@ class LoadedModel(NamedTuple):
 def loaded_model(source, settings) -> LoadedModel:
     """The causal LM, loaded once per session as the articles load it."""
     with transformers_messages() as log:
-        model, info = load_pretrained(AutoModelForCausalLM, source.path, settings.dtype, settings.device)
+        try:
+            model, info = load_pretrained(AutoModelForCausalLM, source.path, settings.dtype, settings.device)
+        except Exception as error:  # noqa: BLE001 (what startup's checks did not foresee: one line, not a traceback per test)
+            pytest.exit(f"--model {settings.model}: does not load as a causal LM with transformers {transformers.__version__}: "
+                        f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}",
+                        returncode=pytest.ExitCode.USAGE_ERROR)
     return LoadedModel(model, log, info)
 
 

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 import torch
+import transformers
 from safetensors.torch import save_file
 
 from genspec import REPOSITORY
+from genspec.embedded.unusual import write_broken_checkpoint
 from genspec.run import model_source
 
 pytestmark = pytest.mark.tool  # checks the tool, not the articles: `pytest -m tool`
@@ -91,3 +93,47 @@ def test_checkpoint_without_a_loadable_tokenizer_stops_the_run_with_one_line(tmp
     assert run.returncode == pytest.ExitCode.USAGE_ERROR, output
     assert f"ERROR: --model {directory}: its tokenizer does not load" in output
     assert "Traceback" not in output and "INTERNALERROR" not in output
+
+
+def _run_until_it_stops(arguments: list[str], environment: dict | None = None) -> str:
+    """`pytest ARGS` as a user runs it; asserts it stopped before any test with one ERROR line and no traceback; returns that line."""
+    run = subprocess.run([sys.executable, "-m", "pytest", *arguments, "-p", "no:cacheprovider"], check=False, cwd=REPO,
+                         capture_output=True, text=True, env=os.environ | {"HF_HUB_OFFLINE": "1"} | (environment or {}), timeout=300)
+    output = run.stdout + run.stderr
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR, output[-3000:]
+    assert "Traceback" not in output and "INTERNALERROR" not in output, output[-3000:]
+    errors = [line for line in output.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1, output[-3000:]
+    return errors[0]
+
+
+@pytest.mark.parametrize(("kind", "expected"), [
+    ("seq2seq", ("T5ForConditionalGeneration (model_type 't5') is an encoder-decoder (seq2seq) model: transformers {release} has no "
+                "AutoModelForCausalLM class for it")),
+    ("remote_code", ("model_type 'my-own-lm' is not a family transformers {release} ships; the checkpoint brings its own Python code "
+                    "(AutoConfig: configuration_my_own.MyOwnConfig, AutoModelForCausalLM: modeling_my_own.MyOwnForCausalLM), which "
+                    "genspec never runs")),
+    ("vocab_disagrees", ("model.safetensors stores transformer.tokens_embed.weight as 151680×64, but config.json makes it 151000×64: "
+                        "the config and the weights disagree")),
+])
+def test_a_checkpoint_that_is_not_a_causal_lm_stops_the_run_with_one_line(kind, expected, tmp_path):
+    """A seq2seq model, a model that needs its own code, a config that disagrees with the weights: one line before any test."""
+    directory = write_broken_checkpoint(kind, tmp_path / kind)
+    line = _run_until_it_stops(["--model", str(directory)])
+    assert line.startswith(f"ERROR: --model {directory}: " + expected.format(release=transformers.__version__)), line
+    assert not (directory / "modeling_my_own.py").exists()  # nothing was fetched or written to run
+
+
+def test_cuda_without_a_cuda_device_stops_the_run_with_one_line():
+    """`--device cuda` where torch sees no CUDA device (hidden here even on a GPU machine): one line, at the start."""
+    line = _run_until_it_stops(["--device", "cuda"], {"CUDA_VISIBLE_DEVICES": ""})
+    assert line.startswith("ERROR: --device cuda: this torch (") and "sees no CUDA device" in line and "--device cpu" in line, line
+
+
+def test_a_cache_folder_that_cannot_be_made_stops_the_run_with_one_line(tmp_path):
+    """GENSPEC_CACHE under a regular file: the line names the variable and the path, instead of an INTERNALERROR."""
+    (tmp_path / "a-file").write_text("not a folder")
+    cache = tmp_path / "a-file" / "genspec"
+    line = _run_until_it_stops([], {"GENSPEC_CACHE": str(cache)})
+    assert line == f"ERROR: GENSPEC_CACHE={cache}: the stand-in cache folder {cache} cannot be made (Not a directory). " \
+                   "Point it at a folder you can write to.", line

@@ -52,8 +52,22 @@ def write_family_checkpoint(family: str, directory: Path, cache_root: Path, seed
         shutil.copytree(stand_in.path, directory, ignore=shutil.ignore_patterns(MANIFEST))
         return directory
     config = FAMILIES[family]()
+    model = randomized(AutoModelForCausalLM.from_config(config), seed)
+    if config.tie_word_embeddings:
+        build_plain_tokenizer(directory)
+        model.generation_config = GenerationConfig(bos_token_id=END_OF_TEXT, eos_token_id=END_OF_TEXT)
+    else:
+        build_tokenizer(directory)
+        model.generation_config = GenerationConfig(**model_card.generation_config())
+        model = model.to(torch.bfloat16)  # stored as the chat checkpoints of these families store theirs
+    model.save_pretrained(directory, safe_serialization=True)
+    _check_head_storage(directory, tied=config.tie_word_embeddings)
+    return directory
+
+
+def randomized(model, seed: int):
+    """`model` with random weights of unit gain, as every tiny family checkpoint has them (see the module's docstring)."""
     torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_config(config)
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, parameter in model.named_parameters():
@@ -68,16 +82,7 @@ def write_family_checkpoint(family: str, directory: Path, cache_root: Path, seed
         # prompt's own tokens then rank in the top-k, where a repetition penalty acts (G7).
         head = model.get_output_embeddings().weight
         head *= (1 + FREQUENT_GAIN * torch.exp(-torch.arange(head.shape[0], dtype=head.dtype) / FREQUENT_RANKS))[:, None]
-    if config.tie_word_embeddings:
-        build_plain_tokenizer(directory)
-        model.generation_config = GenerationConfig(bos_token_id=END_OF_TEXT, eos_token_id=END_OF_TEXT)
-    else:
-        build_tokenizer(directory)
-        model.generation_config = GenerationConfig(**model_card.generation_config())
-        model = model.to(torch.bfloat16)  # stored as the chat checkpoints of these families store theirs
-    model.save_pretrained(directory, safe_serialization=True)
-    _check_head_storage(directory, tied=config.tie_word_embeddings)
-    return directory
+    return model
 
 
 def _check_head_storage(directory: Path, tied: bool) -> None:

@@ -80,6 +80,18 @@ def default_cache_root() -> Path:
     return Path(xdg) / "genspec"
 
 
+def given_as(config: pytest.Config, name: str) -> str:
+    """Where a setting's value came from, written as the user would change it: `--stand-in-cache DIR`, `GENSPEC_CACHE=DIR`, …"""
+    env, default, _ = SETTINGS[name]
+    if config.getoption(name):
+        return f"{flag(name)} {config.getoption(name)}"
+    if os.environ.get(env):
+        return f"{env}={os.environ[env]}"
+    if config.getini(name) and config.getini(name) != default:
+        return f"{name} = {config.getini(name)} in {config.inipath.name if config.inipath else 'the ini file'}"
+    return f"the default {flag(name)}"
+
+
 def resolve(config: pytest.Config) -> Settings:
     def value(name: str):
         env, default, _ = SETTINGS[name]

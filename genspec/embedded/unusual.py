@@ -1,0 +1,82 @@
+"""Tiny checkpoints outside the mold the suite was first written against, for the tests of what a user sees on them.
+
+Families transformers ships that generate differently: GPT-1 keeps no key/value cache; Mamba, RWKV and
+RecurrentGemma carry a recurrent state instead; BERT loads as a causal LM but attends both ways. And checkpoints
+that cannot be proven on: a seq2seq model (T5), a model that needs its own Python code, a config that disagrees
+with its weights, weights with a layer of NaN. Each is written as a user's local checkpoint would be
+(save_pretrained, safetensors) with the random weights of the other tiny families (families.py) and the plain
+tokenizer: none of these is Qwen3, and none has a chat template.
+"""
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import (
+    AutoModelForCausalLM,
+    BertConfig,
+    GenerationConfig,
+    MambaConfig,
+    OpenAIGPTConfig,
+    RecurrentGemmaConfig,
+    RwkvConfig,
+    T5Config,
+    T5ForConditionalGeneration,
+)
+
+from genspec.embedded.families import END_OF_TEXT, PLAIN_VOCAB, randomized
+from genspec.embedded.tokenizer import build_plain_tokenizer
+
+TOKENS = {"vocab_size": PLAIN_VOCAB, "bos_token_id": END_OF_TEXT, "eos_token_id": END_OF_TEXT, "pad_token_id": END_OF_TEXT}
+# Causal LMs of families whose generation differs from Qwen3's: how each keeps what it has read.
+STATEFUL = {
+    "gpt1": lambda: OpenAIGPTConfig(n_embd=64, n_layer=2, n_head=4, n_positions=512, **TOKENS),  # no cache at all
+    "mamba": lambda: MambaConfig(hidden_size=64, num_hidden_layers=2, state_size=8, **TOKENS),  # a recurrent state
+    "rwkv": lambda: RwkvConfig(hidden_size=64, num_hidden_layers=2, attention_hidden_size=64, intermediate_size=128,
+                               context_length=512, **TOKENS),  # a recurrent state
+    # recurrent blocks and local attention, the state kept inside the model
+    "recurrent_gemma": lambda: RecurrentGemmaConfig(hidden_size=64, num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=1,
+                                                    head_dim=16, intermediate_size=128, lru_width=64, attention_window_size=64, **TOKENS),
+    # an encoder loaded as a causal LM: without is_decoder it attends to later tokens too
+    "bert": lambda: BertConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
+                               architectures=["BertLMHeadModel"], **TOKENS),
+}
+BROKEN = ("seq2seq", "remote_code", "vocab_disagrees", "nan_layer")
+
+
+def write_stateful_checkpoint(family: str, directory: Path, seed: int = 0) -> Path:
+    """A tiny causal LM of `family` (one of STATEFUL), saved into `directory`."""
+    return _save(randomized(AutoModelForCausalLM.from_config(STATEFUL[family]()), seed), directory)
+
+
+def write_broken_checkpoint(kind: str, directory: Path, seed: int = 0) -> Path:
+    """A checkpoint genspec cannot prove anything on, or one whose scores are not finite (`kind`: one of BROKEN)."""
+    if kind == "seq2seq":
+        return _save(randomized(T5ForConditionalGeneration(T5Config(d_model=64, d_kv=16, d_ff=128, num_layers=1, num_heads=4,
+                                                                    decoder_start_token_id=0, **TOKENS)), seed), directory)
+    write_stateful_checkpoint("gpt1", directory, seed)
+    config_path = directory / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    if kind == "remote_code":  # as a hub model with its own modeling file names it; the file itself need not exist
+        config |= {"model_type": "my-own-lm", "auto_map": {"AutoConfig": "configuration_my_own.MyOwnConfig",
+                                                           "AutoModelForCausalLM": "modeling_my_own.MyOwnForCausalLM"}}
+    elif kind == "vocab_disagrees":  # an edited config: the weights keep their 151,680 rows
+        config["vocab_size"] = PLAIN_VOCAB - 680
+    elif kind == "nan_layer":
+        weights = directory / "model.safetensors"
+        tensors = load_file(str(weights))
+        for name in [name for name in tensors if ".h.1." in name]:  # the second block, whole
+            tensors[name] = torch.full_like(tensors[name], float("nan"))
+        save_file(tensors, str(weights), metadata={"format": "pt"})
+    else:
+        raise ValueError(f"unknown broken checkpoint {kind!r}; one of {', '.join(BROKEN)}")
+    config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    return directory
+
+
+def _save(model, directory: Path) -> Path:
+    model.generation_config = GenerationConfig(bos_token_id=END_OF_TEXT, eos_token_id=END_OF_TEXT, pad_token_id=END_OF_TEXT)
+    model.save_pretrained(directory, safe_serialization=True)
+    build_plain_tokenizer(directory)
+    return directory
