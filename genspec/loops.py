@@ -7,19 +7,83 @@ model in eval mode; each returns prompt + new tokens, like `generate()`. The sco
 transformers' documented order: repetition penalty, then temperature, top-k, top-p.
 """
 
+import inspect
+
 import torch
+from transformers import Cache, cache_utils
 
 
-def greedy(model, input_ids, max_new_tokens, eos_token_ids=(), use_cache=True):
-    """001 "we used the token with highest score as the next token": argmax of the last position, append, repeat."""
-    ids, cache = input_ids, None
-    for _ in range(max_new_tokens):
-        # with a cache only the newest token goes through the model ("caching ... speeds up generation", 001)
-        fresh = ids[:, -1:] if cache is not None else ids
+class NoKeyValueCache(TypeError):
+    """A cached loop was asked for, but the model keeps no key/value cache to feed back: the family differs (the message says how)."""
+
+
+# Caches of recurrent states (Mamba's, from transformers 5.24 in a Cache of these layers): they hold no keys and values.
+RECURRENT_LAYERS = tuple(getattr(cache_utils, name) for name in ("LinearAttentionCacheLayerMixin",) if hasattr(cache_utils, name))
+CACHE_FIELDS = ("cache", "past_key_values", "cache_params", "state")  # what transformers releases and families call it
+
+
+class Reader:
+    """Reads the text step after step, as generate() does: with the model's key/value cache only the newest token goes
+    through the model ("caching ... speeds up generation", 001); without, the whole text, every step — valid for any causal LM.
+
+    use_cache: True needs a key/value cache (NoKeyValueCache where the family keeps none, or a recurrent state
+    instead); False reads the whole text every step; None (default) uses the cache where the model returns one.
+    """
+
+    def __init__(self, model, use_cache: bool | None = None, last_position_only: bool = True):
+        self.model, self.use_cache = model, use_cache
+        self.cache, self.cache_field, self.steps = None, None, 0
+        parameters = inspect.signature(model.forward).parameters
+        self.accepts = set(parameters) | ({"use_cache"} if any(p.kind is p.VAR_KEYWORD for p in parameters.values()) else set())
         # only the last position's scores pick the next token: skip the head elsewhere, as generate() does
-        output = model(fresh, past_key_values=cache, use_cache=use_cache, logits_to_keep=1)
-        cache = output.past_key_values if use_cache else None
-        next_token = output.logits[:, -1, :].argmax(dim=-1, keepdim=True)  # 003: logits[:, -1, :] scores the next token
+        self.keep = {"logits_to_keep": 1} if last_position_only and "logits_to_keep" in parameters else {}
+        if "use_cache" not in self.accepts and use_cache:
+            raise NoKeyValueCache(f"{type(model).__name__}.forward takes no use_cache: the family keeps no key/value cache")
+
+    def last_scores(self, ids):
+        """The scores of the next token after each row of `ids` (B×V)."""
+        keep = self.keep
+        if self.cache is not None:
+            output = self.model(ids[:, -1:], **{self.cache_field: self.cache}, use_cache=True, **keep)
+            self.cache = output[self.cache_field]
+        elif self.steps == 0 and self.use_cache is not False and "use_cache" in self.accepts:
+            output = self.model(ids, use_cache=True, **keep)  # the first step reads the prompt and shows what the model keeps
+            field, kept = next(((name, output[name]) for name in CACHE_FIELDS if name in output.keys()), (None, None))  # noqa: SIM118 (keys() as named, without the 5.24 renaming)
+            difference = key_value_cache_missing(self.model, kept)
+            if difference and self.use_cache:
+                raise NoKeyValueCache(f"{difference}: a cached loop has no keys and values to feed back; run it with use_cache=False "
+                                      "(the whole text every step, valid for any causal LM)")
+            self.cache, self.cache_field = (None, None) if difference else (kept, field)
+        else:
+            output = self.model(ids, **({"use_cache": False} if "use_cache" in self.accepts else {}), **keep)
+        self.steps += 1
+        return output.logits[:, -1, :]
+
+    def follow(self, parent):
+        """Beams: each surviving path keeps its parent's keys and values."""
+        if self.cache is not None:
+            self.cache = reordered(self.cache, parent)
+
+
+def key_value_cache_missing(model, kept) -> str | None:
+    """None where `kept` (what a forward pass with use_cache=True returned) is a key/value cache; otherwise how the family differs."""
+    family = type(model).__name__
+    if kept is None:
+        return f"{family} returns no cache"
+    if isinstance(kept, tuple) and all(isinstance(layer, tuple) for layer in kept):
+        return None  # the legacy form some 4.x models (GPT-2) return: (key, value) per layer
+    if isinstance(kept, Cache) and not any(isinstance(layer, RECURRENT_LAYERS) for layer in getattr(kept, "layers", ())):
+        return None
+    return f"{family} keeps a recurrent state ({type(kept).__name__}), not a key/value cache"
+
+
+def greedy(model, input_ids, max_new_tokens, eos_token_ids=(), use_cache=None):
+    """001 "we used the token with highest score as the next token": argmax of the last position, append, repeat.
+
+    use_cache: see Reader (by default the model's key/value cache where it keeps one)."""
+    ids, reader = input_ids, Reader(model, use_cache)
+    for _ in range(max_new_tokens):
+        next_token = reader.last_scores(ids).argmax(dim=-1, keepdim=True)  # 003: logits[:, -1, :] scores the next token
         ids = torch.cat([ids, next_token], dim=-1)
         if eos_token_ids and next_token.item() in eos_token_ids:  # 001: "till model generates end of sequence token"
             break
@@ -59,12 +123,9 @@ def sample(model, input_ids, max_new_tokens, seed, eos_token_ids=(), **score_edi
     Draws as `torch.manual_seed(seed); model.generate(do_sample=True)` does, from a generator of the ids' device.
     """
     generator = seeded_generator(input_ids.device, seed)
-    ids, cache = input_ids, None
+    ids, reader = input_ids, Reader(model)
     for _ in range(max_new_tokens):
-        fresh = ids[:, -1:] if cache is not None else ids
-        output = model(fresh, past_key_values=cache, use_cache=True, logits_to_keep=1)
-        cache = output.past_key_values
-        scores = edit_scores(output.logits[:, -1, :].float(), ids, **score_edits)
+        scores = edit_scores(reader.last_scores(ids).float(), ids, **score_edits)
         next_token = torch.multinomial(scores.softmax(dim=-1), num_samples=1, generator=generator)
         ids = torch.cat([ids, next_token], dim=-1)
         if eos_token_ids and next_token.item() in eos_token_ids:
@@ -83,18 +144,16 @@ def beam_search(model, input_ids, num_beams, max_new_tokens, parents=None):
     # Only the first beam is live at the start, so the first step does not pick one token num_beams times.
     path_scores = torch.full((num_beams,), float("-inf"), device=input_ids.device)
     path_scores[0] = 0.0
-    cache = None
+    reader = Reader(model, last_position_only=False)
     for _ in range(max_new_tokens):
-        fresh = beams[:, -1:] if cache is not None else beams
-        output = model(fresh, past_key_values=cache, use_cache=True)
-        log_probs = output.logits[:, -1, :].float().log_softmax(dim=-1)
+        log_probs = reader.last_scores(beams).float().log_softmax(dim=-1)
         candidates = (path_scores[:, None] + log_probs).view(-1)  # every (path, next token) pair
         path_scores, flat = candidates.topk(num_beams)
         parent, token = flat // log_probs.shape[-1], flat % log_probs.shape[-1]
         beams = torch.cat([beams[parent], token[:, None]], dim=-1)
         if parents is not None:
             parents.append(parent)
-        cache = reordered(output.past_key_values, parent)  # each surviving path keeps its parent's keys and values
+        reader.follow(parent)  # each surviving path keeps its parent's keys and values
     return beams[path_scores.argmax(dim=0, keepdim=True)]  # the best path, 1×L
 
 

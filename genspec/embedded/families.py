@@ -40,7 +40,7 @@ NORM_SPREAD, BIAS_STD = 0.3, 0.02
 # The MLPs write more into the residual stream than the embedding (as in the stand-in, weights.py): with a head tied to
 # the embedding (GPT-2) a stream close to the current token's embedding would score that token highest, again and again.
 MLP_GAIN = 4.0
-MLP_OUT = re.compile(r"mlp\.(down_proj|c_proj)\.weight$")
+MLP_OUT = re.compile(r"mlp(_block)?\.(down_proj|c_proj)\.weight$")
 STAND_IN_FAMILIES = {"qwen3-small": "embedded-small"}  # built by the stand-in builder, copied as a user's local checkpoint
 ALL_FAMILIES = (*STAND_IN_FAMILIES, *FAMILIES)
 
@@ -65,7 +65,7 @@ def write_family_checkpoint(family: str, directory: Path, cache_root: Path, seed
     return directory
 
 
-def randomized(model, seed: int):
+def randomized(model, seed: int, mlp_gain: float = MLP_GAIN):
     """`model` with random weights of unit gain, as every tiny family checkpoint has them (see the module's docstring)."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
@@ -73,7 +73,7 @@ def randomized(model, seed: int):
         for name, parameter in model.named_parameters():
             noise = torch.randn(parameter.shape, generator=generator)
             if parameter.ndim == 2:  # unit gain: the last hidden state is a pseudo-random function of the context
-                parameter.copy_(noise / parameter.shape[-1] ** 0.5 * (MLP_GAIN if MLP_OUT.search(name) else 1.0))
+                parameter.copy_(noise / parameter.shape[-1] ** 0.5 * (mlp_gain if MLP_OUT.search(name) else 1.0))
             elif name.endswith("bias"):
                 parameter.copy_(noise * BIAS_STD)
             else:  # norm weights away from 1.0, as the stand-in's: a norm that ignored its weight would show

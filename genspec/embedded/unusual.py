@@ -42,12 +42,15 @@ STATEFUL = {
     "bert": lambda: BertConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
                                architectures=["BertLMHeadModel"], **TOKENS),
 }
+# GPT-1 normalises after each block, not before: its MLPs need a larger gain for greedy continuations to vary.
+MLP_GAINS = {"gpt1": 8.0}
 BROKEN = ("seq2seq", "remote_code", "vocab_disagrees", "nan_layer")
 
 
 def write_stateful_checkpoint(family: str, directory: Path, seed: int = 0) -> Path:
     """A tiny causal LM of `family` (one of STATEFUL), saved into `directory`."""
-    return _save(randomized(AutoModelForCausalLM.from_config(STATEFUL[family]()), seed), directory)
+    model = AutoModelForCausalLM.from_config(STATEFUL[family]())
+    return _save(randomized(model, seed, **({"mlp_gain": MLP_GAINS[family]} if family in MLP_GAINS else {})), directory)
 
 
 def write_broken_checkpoint(kind: str, directory: Path, seed: int = 0) -> Path:
