@@ -33,12 +33,15 @@ class Reader:
     def __init__(self, model, use_cache: bool | None = None, last_position_only: bool = True):
         self.model, self.use_cache = model, use_cache
         self.cache, self.cache_field, self.steps = None, None, 0
+        self.missing: str | None = None  # after the first step: how the family differs from a key/value cache, if it does
         parameters = inspect.signature(model.forward).parameters
         self.accepts = set(parameters) | ({"use_cache"} if any(p.kind is p.VAR_KEYWORD for p in parameters.values()) else set())
         # only the last position's scores pick the next token: skip the head elsewhere, as generate() does
         self.keep = {"logits_to_keep": 1} if last_position_only and "logits_to_keep" in parameters else {}
-        if "use_cache" not in self.accepts and use_cache:
-            raise NoKeyValueCache(f"{type(model).__name__}.forward takes no use_cache: the family keeps no key/value cache")
+        if "use_cache" not in self.accepts:
+            self.missing = f"{type(model).__name__}.forward takes no use_cache: the family keeps no cache"
+            if use_cache:
+                raise NoKeyValueCache(self.missing)
 
     def last_scores(self, ids):
         """The scores of the next token after each row of `ids` (B×V)."""
@@ -48,12 +51,12 @@ class Reader:
             self.cache = output[self.cache_field]
         elif self.steps == 0 and self.use_cache is not False and "use_cache" in self.accepts:
             output = self.model(ids, use_cache=True, **keep)  # the first step reads the prompt and shows what the model keeps
-            field, kept = next(((name, output[name]) for name in CACHE_FIELDS if name in output.keys()), (None, None))  # noqa: SIM118 (keys() as named, without the 5.24 renaming)
-            difference = key_value_cache_missing(self.model, kept)
-            if difference and self.use_cache:
-                raise NoKeyValueCache(f"{difference}: a cached loop has no keys and values to feed back; run it with use_cache=False "
+            field, kept = kept_by(output)
+            self.missing = key_value_cache_missing(self.model, kept)
+            if self.missing and self.use_cache:
+                raise NoKeyValueCache(f"{self.missing}: a cached loop has no keys and values to feed back; run it with use_cache=False "
                                       "(the whole text every step, valid for any causal LM)")
-            self.cache, self.cache_field = (None, None) if difference else (kept, field)
+            self.cache, self.cache_field = (None, None) if self.missing else (kept, field)
         else:
             output = self.model(ids, **({"use_cache": False} if "use_cache" in self.accepts else {}), **keep)
         self.steps += 1
@@ -63,6 +66,17 @@ class Reader:
         """Beams: each surviving path keeps its parent's keys and values."""
         if self.cache is not None:
             self.cache = reordered(self.cache, parent)
+
+
+def kept_by(output) -> tuple[str | None, object]:
+    """What a forward pass kept for the next step, and the field it is under: `cache` from transformers 5.24, `past_key_values`
+    before it (`cache_params`, `state`: Mamba's and RWKV's); (None, None) where it kept nothing."""
+    return next(((name, output[name]) for name in CACHE_FIELDS if name in output.keys()), (None, None))  # noqa: SIM118 (the fields as named, without 5.24's renaming)
+
+
+def cache_in(output):
+    """The cache a forward pass returned (the articles' past_key_values), whatever this release calls it; None if none."""
+    return kept_by(output)[1]
 
 
 def key_value_cache_missing(model, kept) -> str | None:
@@ -75,6 +89,13 @@ def key_value_cache_missing(model, kept) -> str | None:
     if isinstance(kept, Cache) and not any(isinstance(layer, RECURRENT_LAYERS) for layer in getattr(kept, "layers", ())):
         return None
     return f"{family} keeps a recurrent state ({type(kept).__name__}), not a key/value cache"
+
+
+def key_value_cache_missing_in(model, input_ids) -> str | None:
+    """None where `model` keeps a key/value cache the loops feed back; otherwise how its family differs (one forward pass over `input_ids`)."""
+    reader = Reader(model)
+    reader.last_scores(input_ids)
+    return reader.missing
 
 
 def greedy(model, input_ids, max_new_tokens, eos_token_ids=(), use_cache=None):

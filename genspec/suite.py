@@ -163,10 +163,16 @@ def _only_the_claims_asked_for(config, items) -> None:
         items[:] = kept
 
 
+# Fixtures that build 001's classifier: a test that asks for one needs the family to have it.
+CLASSIFIER_FIXTURES = {"classifier", "classifier_and_info", "classifier_with_pad"}
+
+
 def _not_applicable(item, named, applies: applicability.Applicability) -> str | None:
     """Why this test's part of the articles does not apply to the model under test, or None."""
     if applicability.only_values(named):
         return applies.values
+    if applies.sequence_classifier and CLASSIFIER_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return applies.sequence_classifier
     return next((getattr(applies, part) for marker, part in NEEDS.items() if item.get_closest_marker(marker) and getattr(applies, part)), None)
 
 

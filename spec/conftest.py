@@ -8,9 +8,11 @@ import pytest
 import torch
 from safetensors import safe_open
 
+from genspec import loops
 from genspec.classification import build_classifier
 from genspec.embedded import checkpoint
 from genspec.reports.release_recordings import Judged
+from genspec.run.applicability import NOT_APPLICABLE
 from genspec.run.loading import TRANSFORMERS, encode
 
 # A one-layer, 64-wide member of the family (same tokenizer, same 151,936 rows) for tests of
@@ -177,3 +179,17 @@ def tiny_stand_in(settings):
     and only read by the tests (one that edits it edits a copy)."""
     checkpoint.PROFILES.setdefault("tiny", TINY)
     return checkpoint.ensure_stand_in("tiny", 0, settings.cache_root).path
+
+
+@pytest.fixture(scope="session")
+def key_value_cache_missing(model, forward_passes) -> str | None:
+    """None where the model keeps a key/value cache (past_key_values); otherwise how its family differs: GPT-1 keeps no cache,
+    Mamba and RWKV a recurrent state."""
+    with torch.inference_mode():
+        return loops.key_value_cache_missing_in(model, forward_passes["hi"].tokens["input_ids"])
+
+
+def needs_key_value_cache(missing: str | None) -> None:
+    """A claim about past_key_values is not applicable to a family that keeps none: say so, with how the family differs."""
+    if missing:
+        pytest.skip(f"{NOT_APPLICABLE}{missing}; the claim is about a key/value cache (past_key_values)")

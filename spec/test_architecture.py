@@ -9,8 +9,9 @@ from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutpu
 
 from genspec import FIXTURES
 from genspec.classification import stored_lm_head
+from genspec.loops import cache_in
 from genspec.run.version_rules import TRANSFORMERS_5, printed_activation
-from spec.conftest import on_this_release, stored_tensors
+from spec.conftest import needs_key_value_cache, on_this_release, stored_tensors
 
 PRINTED = FIXTURES / "printed"
 # The articles print the tree twice, differing only in the act_fn line (see X1).
@@ -104,41 +105,60 @@ def base_output(model, forward_passes):
 
 
 @pytest.mark.claim("A3")
-def test_base_model_returns_hidden_state_and_cache(model, forward_passes, base_output):
-    """A3 (000, 001): the base model returns BaseModelOutputWithPast: last_hidden_state and a cache, one layer per decoder layer."""
-    tokens, output = forward_passes["hi"].tokens, base_output
+def test_base_model_returns_the_last_hidden_state(model, forward_passes, base_output):
+    """A3 (000, 001): the base model returns last_hidden_state, one vector per token."""
+    tokens = forward_passes["hi"].tokens
+    hidden = getattr(base_output, "last_hidden_state", None)
+    assert hidden is not None, f"{type(model.base_model).__name__} returned {type(base_output).__name__} without last_hidden_state"
+    assert hidden.shape[:2] == tokens["input_ids"].shape, f"last_hidden_state is {tuple(hidden.shape)}, the tokens {tuple(tokens['input_ids'].shape)}"
+
+
+@pytest.mark.claim("A3")
+def test_base_model_returns_a_cache_per_layer(model, base_output, key_value_cache_missing):
+    """A3 (000, 001): BaseModelOutputWithPast: beside last_hidden_state, a cache with one layer per decoder layer."""
+    needs_key_value_cache(key_value_cache_missing)
     # GPT-2's base model returns the subclass-like BaseModelOutputWithPastAndCrossAttentions.
-    assert type(output).__name__.startswith(BaseModelOutputWithPast.__name__), type(output).__name__
+    assert type(base_output).__name__.startswith(BaseModelOutputWithPast.__name__), \
+        f"the base model returned {type(base_output).__name__}, expected {BaseModelOutputWithPast.__name__}"
     # A Cache object; some 4.x models (GPT-2) return the legacy form, one (key, value) pair per layer.
-    cache = output.past_key_values
-    assert isinstance(cache, (Cache, tuple)), type(cache).__name__
+    cache = cache_in(base_output)
+    assert isinstance(cache, (Cache, tuple)), f"the base model's cache is {type(cache).__name__}, expected a Cache"
     assert len(cache) == model.config.num_hidden_layers, f"{type(cache).__name__} of {len(cache)} layers, config {model.config.num_hidden_layers}"
-    assert output.last_hidden_state.shape[:2] == tokens["input_ids"].shape
 
 
 @pytest.mark.claim("A3")
 @pytest.mark.article_config
 def test_cache_has_the_printed_28_layers(articles, base_output):
     """A3 (000, 001): the printed DynamicCache holds 28 DynamicLayers."""
-    assert type(base_output.past_key_values).__name__ == "DynamicCache"
-    assert len(base_output.past_key_values) == articles["architecture"]["layers"]
+    assert type(cache_in(base_output)).__name__ == "DynamicCache"
+    assert len(cache_in(base_output)) == articles["architecture"]["layers"]
 
 
 @pytest.mark.claim("A4")
 def test_causal_lm_output_fields(model, forward_passes):
-    """A4 (001 CausalLMOutputWithPast): loss None, logits, past_key_values; hidden_states and attentions only when asked for."""
+    """A4 (001): the causal LM's output: loss None, logits; hidden_states and attentions only when asked for."""
     tokens = forward_passes["how-are-you-chat"].tokens
     with torch.inference_mode():
         output = model.forward(tokens["input_ids"])
         asked = model.forward(tokens["input_ids"], output_hidden_states=True)
-    # GPT-2 returns CausalLMOutputWithCrossAttentions: the same fields and cross_attentions (None for a decoder alone).
-    assert isinstance(output, CausalLMOutputWithPast) or type(output).__name__ == "CausalLMOutputWithCrossAttentions", type(output).__name__
-    assert output.loss is None
-    assert output.logits.shape[:2] == tokens["input_ids"].shape
-    assert output.past_key_values is not None
-    assert output.hidden_states is None and output.attentions is None
+    assert output.loss is None, f"loss is {output.loss}, expected None without labels"
+    assert output.logits.shape[:2] == tokens["input_ids"].shape, f"logits {tuple(output.logits.shape)} for tokens {tuple(tokens['input_ids'].shape)}"
+    assert output.get("hidden_states") is None and output.get("attentions") is None, "hidden states or attentions returned unasked"
     # One hidden state for the embeddings plus one per decoder layer.
-    assert len(asked.hidden_states) == model.config.num_hidden_layers + 1
+    assert len(asked.hidden_states) == model.config.num_hidden_layers + 1, \
+        f"{len(asked.hidden_states)} hidden states when asked, expected {model.config.num_hidden_layers} layers + the embeddings"
+
+
+@pytest.mark.claim("A4")
+def test_causal_lm_output_carries_past_key_values(model, forward_passes, key_value_cache_missing):
+    """A4 (001): it is a CausalLMOutputWithPast: the logits come with past_key_values."""
+    needs_key_value_cache(key_value_cache_missing)
+    with torch.inference_mode():
+        output = model.forward(forward_passes["how-are-you-chat"].tokens["input_ids"])
+    # GPT-2 returns CausalLMOutputWithCrossAttentions: the same fields and cross_attentions (None for a decoder alone).
+    assert isinstance(output, CausalLMOutputWithPast) or type(output).__name__ == "CausalLMOutputWithCrossAttentions", \
+        f"the causal LM returned {type(output).__name__}, expected {CausalLMOutputWithPast.__name__}"
+    assert cache_in(output) is not None, f"{type(output).__name__} carries no past_key_values"
 
 
 @pytest.mark.claim("A5")

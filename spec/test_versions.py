@@ -20,7 +20,10 @@ def test_printed_activation_depends_on_the_version(model, recorded):
     activation = getattr(model.config, "hidden_act", None) or getattr(model.config, "activation_function", None)
     if activation != "silu":
         pytest.skip(f"{NOT_APPLICABLE}this model's activation is {activation}; X1 is how the articles' SiLU prints")
-    act_fn = repr(next(module for name, module in model.named_modules() if name.endswith("mlp.act_fn")))
+    act_fns = [module for name, module in model.named_modules() if name.endswith("mlp.act_fn")]
+    if not act_fns:
+        pytest.skip(f"{NOT_APPLICABLE}{type(model).__name__} has no mlp.act_fn to print; X1 is how the articles' MLP activation prints")
+    act_fn = repr(act_fns[0])
     seen = recorded({"act_fn": act_fn}, only_recorded=True)
     expected = printed_activation()
     assert act_fn == expected, on_this_release(

@@ -198,6 +198,9 @@ def _claim_status(named, exists_elsewhere) -> tuple[str, str]:
         tests = f"{passed} test{'s' if passed > 1 else ''}"
         skipped = sum(test["outcome"] == "skipped" for test in general)
         layers = f", {skipped} skipped" if skipped else ""
+        absent = [test for test in general if test["outcome"] == "not applicable"]  # a part this family lacks (a key/value cache)
+        if absent:
+            layers += f", {len(absent)} not applicable ({absent[0]['detail']})"
         if article and general:
             layers += f"; the article's numbers: {_layer_status(article)}"
         return "proven", tests + layers + "".join(f"; {line}" for line in found)

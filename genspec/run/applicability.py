@@ -11,6 +11,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+from transformers import AutoConfig, AutoModelForSequenceClassification
+from transformers.models.auto.modeling_auto import MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING
+
 from genspec.embedded import model_card
 
 ARTICLE_MODEL = "Qwen3-0.6B"
@@ -40,6 +44,7 @@ class Applicability:
     configuration: str | None  # the article's sizes and printed tree
     tokenizer: str | None  # the article's token ids
     chat_template: str | None  # the articles' chat prompts as chat
+    sequence_classifier: str | None = None  # 001's classifier: a `score` head over the last token, from the same checkpoint
 
     @property
     def values(self) -> str | None:
@@ -51,7 +56,26 @@ class Applicability:
 def of(checkpoint: Path, tokenizer) -> Applicability:
     config = json.loads((checkpoint / "config.json").read_text(encoding="utf-8"))
     return Applicability(configuration_differs(config), tokenizer_differs(tokenizer),
-                         None if tokenizer.chat_template else "this tokenizer has no chat template: the articles' chat prompts go in as raw text")
+                         None if tokenizer.chat_template else "this tokenizer has no chat template: the articles' chat prompts go in as raw text",
+                         sequence_classifier_missing(checkpoint))
+
+
+def sequence_classifier_missing(checkpoint: Path) -> str | None:
+    """Why 001's classifier cannot be built from this checkpoint's family, or None: transformers must have a sequence-
+    classification class for it that scores with a `score` head (the one 001's key_mapping fills with lm_head.weight)."""
+    config = AutoConfig.from_pretrained(checkpoint, trust_remote_code=False)
+    family = type(config).__name__.removesuffix("Config")
+    if type(config) not in MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING:
+        return f"transformers has no sequence-classification model for {family}: 001's classifier cannot be built from this checkpoint"
+    try:
+        with torch.device("meta"):  # the class and its head, without weights
+            classifier = AutoModelForSequenceClassification.from_config(config)
+    except (ValueError, TypeError, RuntimeError, AttributeError) as error:
+        return f"{family}'s sequence-classification model does not build with this transformers ({error}): 001's classifier cannot be built"
+    if not isinstance(getattr(classifier, "score", None), torch.nn.Linear):
+        return (f"{type(classifier).__name__} has no `score` head over the last token (it classifies otherwise, e.g. BERT from the "
+                "pooled first token): 001's key_mapping of lm_head.weight to score.weight does not apply")
+    return None
 
 
 def configuration_differs(config: dict) -> str | None:
