@@ -37,6 +37,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "article_tokenizer: asserts the token ids the articles print (Qwen3's tokenizer)")
     config.addinivalue_line("markers", "chat_template: formats the articles' prompts as chat (needs the tokenizer's chat template)")
     config.addinivalue_line("markers", "classifier_against_causal_lm: compares 001's classifier with the causal LM")
+    config.addinivalue_line("markers", "reads_no_scores: uses the model without reading its scores (the printed tree, E1/E2's errors)")
     if config.option.help:
         return
     settings = options.resolve(config)

@@ -13,6 +13,7 @@ from genspec.classification import build_classifier
 from genspec.embedded import checkpoint
 from genspec.reports.release_recordings import Judged
 from genspec.run.applicability import NOT_APPLICABLE
+from genspec.run.finite_scores import not_finite
 from genspec.run.loading import TRANSFORMERS, encode
 
 # A one-layer, 64-wide member of the family (same tokenizer, same 151,936 rows) for tests of
@@ -63,6 +64,22 @@ def forward_of(model, tokenizer, settings):
 def forward_passes(forward_of) -> dict[str, ForwardPass]:
     """The articles' prompts, by name."""
     return {name: forward_of(user, as_chat) for name, (user, as_chat) in PROMPTS.items()}
+
+
+@pytest.fixture(scope="session")
+def finite_scores(model, forward_passes) -> None:
+    """Fails, once for the session, where the scores of the articles' prompts are not finite; every test that reads scores
+    then fails at once with that cause (pytest keeps a session fixture's failure) instead of in its own confusing way."""
+    problem = not_finite(model, {name: forward.logits for name, forward in forward_passes.items()})
+    assert problem is None, problem
+
+
+def pytest_collection_modifyitems(items):
+    """A test that uses the model reads its scores, unless marked reads_no_scores (the printed tree, the errors of E1/E2):
+    it needs finite_scores first, before any of its own fixtures runs the model."""
+    for item in items:
+        if "model" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("reads_no_scores"):
+            item.fixturenames.insert(0, "finite_scores")
 
 
 # Not the articles' 20: in 20 steps a tiny GPT-2's reply repeats too much for G1's varied-continuation guard.

@@ -19,6 +19,7 @@ PRINTED_TREES = {path.stem.removeprefix("model-tree-"): path.read_text(encoding=
 
 
 @pytest.mark.claim("A1")
+@pytest.mark.reads_no_scores
 def test_printed_tree_has_the_configs_sizes(model):
     """A1 (000, 003), general form: `print(model)` shows the embedding, the decoder layers and the task head with the model's own config sizes."""
     printed, config = str(model), model.config
@@ -30,6 +31,7 @@ def test_printed_tree_has_the_configs_sizes(model):
 
 @pytest.mark.claim("A1")
 @pytest.mark.article_config
+@pytest.mark.reads_no_scores
 def test_print_model_is_the_printed_tree(model, recorded):
     """A1 (000 The Transformer, 003): `print(model)` is the printed Qwen3ForCausalLM tree, layer for layer."""
     printed = str(model) + "\n"
@@ -44,6 +46,7 @@ def test_print_model_is_the_printed_tree(model, recorded):
 
 
 @pytest.mark.claim("A1")
+@pytest.mark.reads_no_scores
 def test_the_trees_norms_scale_by_the_checkpoints_weights(model, source, settings, evidence):
     """A1 (000, 003): each norm of the tree (Qwen3RMSNorm: x / rms(x) · weight; GPT-2's LayerNorm: (x - mean) / std · weight + bias)
     computes its formula with the weight the checkpoint stores; checked on the first decoder layer's norms and the final one."""
@@ -74,6 +77,7 @@ def is_norm(module) -> bool:
 
 
 @pytest.mark.claim("A2")
+@pytest.mark.reads_no_scores
 def test_base_model_and_task_head(model):
     """A2 (003 Task Head), general form: the causal LM is its base model plus a task head, a Linear from hidden_size to vocab_size."""
     head = model.get_output_embeddings()
@@ -84,6 +88,7 @@ def test_base_model_and_task_head(model):
 
 @pytest.mark.claim("A2")
 @pytest.mark.article_config
+@pytest.mark.reads_no_scores
 def test_base_model_is_qwen3model(model, articles):
     """A2 (003 Task Head): `model.model` is the base model, Qwen3Model."""
     assert model.model is model.base_model
@@ -92,6 +97,7 @@ def test_base_model_is_qwen3model(model, articles):
 
 @pytest.mark.claim("A2")
 @pytest.mark.article_config
+@pytest.mark.reads_no_scores
 def test_task_head_is_the_printed_linear(model, articles):
     """A2 (003 Task Head): the task head prints as `Linear(in_features=1024, out_features=151936, bias=False)`."""
     assert repr(model.lm_head) == articles["architecture"]["task_head"]

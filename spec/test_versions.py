@@ -15,6 +15,7 @@ from spec.conftest import on_this_release
 
 
 @pytest.mark.claim("X1")
+@pytest.mark.reads_no_scores
 def test_printed_activation_depends_on_the_version(model, recorded):
     """X1 (000 vs 003): the act_fn prints `SiLU()` up to transformers 4.56 and `SiLUActivation()` from 4.57 on."""
     activation = getattr(model.config, "hidden_act", None) or getattr(model.config, "activation_function", None)
