@@ -11,7 +11,7 @@ from genspec import REPOSITORY
 # Tests of the tool rather than of the articles; the claims are what such a run is about.
 TOOL_TESTS = ["test_embedded_default.py", "test_model_option.py", "test_regression_report.py", "test_snapshots.py",
               "test_token_agreement.py", "test_real_checkpoint.py", "test_other_models.py", "test_device_placement.py",
-              "test_parallel_run.py", "test_report_page.py"]
+              "test_parallel_run.py", "test_report_page.py", "test_unusual_models.py", "test_loops_on_other_families.py"]
 
 
 def run_suite(model_arguments: list[str], dtype: str, tmp_path: Path, cache_root: Path, paths=("spec",), report_name="report.json",

@@ -1,0 +1,64 @@
+"""Checkpoints outside the suite's mold as `--model`: every claim gets a verdict, never an exception's name, end to end.
+
+Tiny checkpoints (genspec/embedded/unusual.py) written as a user's local checkpoint would be; the suite runs on each in a
+subprocess and its proof report is read back: a claim is proven, failed in its own words, or not applicable with the
+family's difference. (The checkpoints that cannot start at all are spec/test_model_option.py's.) `pytest -m end_to_end`.
+"""
+
+import pytest
+
+from genspec.embedded.unusual import STATEFUL, write_broken_checkpoint, write_stateful_checkpoint
+from genspec.run.subprocess_run import run_suite
+
+pytestmark = pytest.mark.end_to_end
+
+# What a failed claim's line must never be: an exception escaping a test instead of a verdict.
+EXCEPTION_NAMES = ("AttributeError", "TypeError", "KeyError", "IndexError", "ValueError", "StopIteration", "RuntimeError",
+                   "NotImplementedError", "Traceback", "DID NOT RAISE")
+# Per family: claims not applicable (words of the reason), and claims that fail in their own words (words of the verdict).
+NOT_APPLICABLE = {
+    "gpt1": {"G4": "returns no cache"},
+    "mamba": {"G4": "keeps a recurrent state", "C1": "no sequence-classification model for Mamba", "C3": "no sequence-classification"},
+    "rwkv": {"G4": "keeps a recurrent state", "G8": "no beam search for RwkvForCausalLM", "C1": "no sequence-classification"},
+    "recurrent_gemma": {"G4": "returns no cache", "C1": "no sequence-classification model for RecurrentGemma"},
+    "bert": {"G4": "returns no cache", "C1": "has no `score` head over the last token", "C3": "has no `score` head"},
+}
+FAILED = {
+    # BERT attends to later tokens: the causality claims are refuted, and generate() (with a cache) differs from the loops.
+    "bert": {"K1": "not close", "K3": "not close", "G1": "part at step"},
+}
+
+
+def _suite_on(directory, settings, tmp_path) -> tuple[int, dict]:
+    done, report = run_suite(["--model", str(directory)], "float32", tmp_path, settings.cache_root)
+    rows = {row["id"]: row for row in report["claims"]}
+    escaped = {claim: row["detail"] for claim, row in rows.items() if row["status"] == "failed" and any(name in row["detail"] for name in EXCEPTION_NAMES)}
+    assert not escaped, f"{directory.name}: failed claims that carry an exception instead of a verdict: {escaped}"
+    return done.returncode, rows
+
+
+@pytest.mark.parametrize("family", list(STATEFUL))
+def test_every_claim_gets_a_verdict_on_another_family(family, settings, tmp_path):
+    returncode, rows = _suite_on(write_stateful_checkpoint(family, tmp_path / f"my-{family}"), settings, tmp_path)
+    summary = "\n".join(f"{claim} {row['status']}: {row['detail'][:160]}" for claim, row in rows.items())
+    for claim, words in NOT_APPLICABLE[family].items():
+        assert rows[claim]["status"] == "not applicable" and words in rows[claim]["detail"], f"{family} {claim}: {rows[claim]}"
+    for claim, words in FAILED.get(family, {}).items():
+        assert rows[claim]["status"] == "failed" and words in rows[claim]["detail"], f"{family} {claim}: {rows[claim]}"
+    # The structural claims every causal LM shares are proven (BERT is no causal LM: K and G fail above).
+    shared = ("S1", "S3", "S4", "S5", "G3") if family == "bert" else ("S1", "S3", "S4", "S5", "K1", "K3", "G3", "G5")
+    assert all(rows[claim]["status"] == "proven" for claim in shared), summary
+    if family == "mamba":  # a family the loops run on without a key/value cache: nothing fails
+        assert returncode == pytest.ExitCode.OK, summary
+
+
+def test_scores_that_are_not_finite_are_named_in_every_claim_that_reads_them(settings, tmp_path):
+    """A layer of NaN: every claim that reads scores fails with the cause, named; the printed tree is still judged."""
+    returncode, rows = _suite_on(write_broken_checkpoint("nan_layer", tmp_path / "my-nan-layer"), settings, tmp_path)
+    assert returncode == pytest.ExitCode.TESTS_FAILED
+    reads_scores = ("S1", "S3", "K1", "K2", "K3", "G1", "G5", "G6", "G8", "C3")
+    for claim in reads_scores:
+        detail = rows[claim]["detail"]
+        assert rows[claim]["status"] == "failed" and "the model's scores are not finite" in detail, f"{claim}: {rows[claim]}"
+        assert "transformer.h.1." in detail, f"{claim} does not name the weights that hold NaN: {detail}"
+    assert rows["E1"]["status"] == "proven", rows["E1"]  # refusing a string reads no scores
