@@ -33,15 +33,29 @@ class Reader:
     def __init__(self, model, use_cache: bool | None = None, last_position_only: bool = True):
         self.model, self.use_cache = model, use_cache
         self.cache, self.cache_field, self.steps = None, None, 0
-        self.missing: str | None = None  # after the first step: how the family differs from a key/value cache, if it does
         parameters = inspect.signature(model.forward).parameters
         self.accepts = set(parameters) | ({"use_cache"} if any(p.kind is p.VAR_KEYWORD for p in parameters.values()) else set())
         # only the last position's scores pick the next token: skip the head elsewhere, as generate() does
         self.keep = {"logits_to_keep": 1} if last_position_only and "logits_to_keep" in parameters else {}
-        if "use_cache" not in self.accepts:
-            self.missing = f"{type(model).__name__}.forward takes no use_cache: the family keeps no cache"
-            if use_cache:
-                raise NoKeyValueCache(self.missing)
+        # how the family differs from one with a key/value cache: from its class, else from what the first step returns
+        self.missing = self._without_key_value_cache(model, parameters)
+        if self.missing and use_cache:
+            raise NoKeyValueCache(self._refusal())
+
+    @staticmethod
+    def _without_key_value_cache(model, parameters) -> str | None:
+        """How the family differs from one with a key/value cache, where the class says so; None where a first step must show."""
+        family = type(model).__name__
+        # transformers marks the families with a recurrent state (Mamba, RWKV, RecurrentGemma from 5.x) as stateful
+        if getattr(model, "_is_stateful", False) or {"cache_params", "state"} & set(parameters):
+            return f"{family} keeps a recurrent state, not a key/value cache"
+        if not {"cache", "past_key_values"} & set(parameters):  # GPT-1; RecurrentGemma on 4.x, which keeps its state inside
+            return f"{family} keeps no key/value cache (its forward takes no past_key_values)"
+        return None
+
+    def _refusal(self) -> str:
+        return (f"{self.missing}: a cached loop has no keys and values to feed back; run it with use_cache=False "
+                "(the whole text every step, valid for any causal LM)")
 
     def last_scores(self, ids):
         """The scores of the next token after each row of `ids` (B×V)."""
@@ -49,13 +63,12 @@ class Reader:
         if self.cache is not None:
             output = self.model(ids[:, -1:], **{self.cache_field: self.cache}, use_cache=True, **keep)
             self.cache = output[self.cache_field]
-        elif self.steps == 0 and self.use_cache is not False and "use_cache" in self.accepts:
+        elif self.steps == 0 and self.use_cache is not False and not self.missing:
             output = self.model(ids, use_cache=True, **keep)  # the first step reads the prompt and shows what the model keeps
             field, kept = kept_by(output)
             self.missing = key_value_cache_missing(self.model, kept)
             if self.missing and self.use_cache:
-                raise NoKeyValueCache(f"{self.missing}: a cached loop has no keys and values to feed back; run it with use_cache=False "
-                                      "(the whole text every step, valid for any causal LM)")
+                raise NoKeyValueCache(self._refusal())
             self.cache, self.cache_field = (None, None) if self.missing else (kept, field)
         else:
             output = self.model(ids, **({"use_cache": False} if "use_cache" in self.accepts else {}), **keep)

@@ -17,10 +17,10 @@ EXCEPTION_NAMES = ("AttributeError", "TypeError", "KeyError", "IndexError", "Val
                    "NotImplementedError", "Traceback", "DID NOT RAISE")
 # Per family: claims not applicable (words of the reason), and claims that fail in their own words (words of the verdict).
 NOT_APPLICABLE = {
-    "gpt1": {"G4": "returns no cache"},
+    "gpt1": {"G4": "keeps no key/value cache"},
     "mamba": {"G4": "keeps a recurrent state", "C1": "no sequence-classification model for Mamba", "C3": "no sequence-classification"},
     "rwkv": {"G4": "keeps a recurrent state", "G8": "no beam search for RwkvForCausalLM", "C1": "no sequence-classification"},
-    "recurrent_gemma": {"G4": "returns no cache", "C1": "no sequence-classification model for RecurrentGemma"},
+    "recurrent_gemma": {"G4": "RecurrentGemmaForCausalLM keeps", "C1": "no sequence-classification model for RecurrentGemma"},
     "bert": {"G4": "returns no cache", "C1": "has no `score` head over the last token", "C3": "has no `score` head"},
 }
 FAILED = {
