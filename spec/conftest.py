@@ -55,6 +55,9 @@ def forward_of(model, tokenizer, settings):
                 logits = model(**tokens).logits
         finally:
             hook.remove()
+        if not caught:  # a family whose causal LM calls a part of its base model directly (OPT calls model.decoder)
+            with torch.inference_mode():
+                caught.append(model.base_model(**tokens).last_hidden_state)
         return ForwardPass(tokens, caught[0], logits)
 
     return forward

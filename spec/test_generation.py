@@ -289,8 +289,10 @@ def test_default_sampling_varies_by_seed_repeats_by_seed(model, sampling_ids, sa
     (_, (first, _)), (_, (other, _)) = sampled_by_seed[0], sampled_by_seed[1]
     recorded({"seed 0": first, "seed 1": other}, decided_by="generator")
     evidence(sampling.how)
-    assert generate_sampled(model, sampling_ids, 0, **sampling.generate_settings)[0] == first
-    assert first != other
+    again = generate_sampled(model, sampling_ids, 0, **sampling.generate_settings)[0]
+    assert again == first, "under seed 0 twice: " + parting(again, first, "the second run")
+    assert first != other, (f"seeds 0 and 1 drew the same {len(first)} tokens {first}: the sampled output does not vary "
+                            "(a model this sure of every next token samples what greedy decoding picks)")
 
 
 @pytest.mark.claim("G5")
@@ -331,7 +333,8 @@ def test_each_default_edit_changes_a_draw(model, sampling_ids, sampling, sampled
 def test_sampling_loop_differs_under_another_seed(sampled_by_seed):
     """G6: the equality comes from the shared seed — a loop seeded differently from generate draws differently."""
     looped_seed_0, (_, (generated_seed_1, _)) = sampled_by_seed[0][0], sampled_by_seed[1]
-    assert looped_seed_0 != generated_seed_1
+    assert looped_seed_0 != generated_seed_1, (f"the loop under seed 0 and generate() under seed 1 drew the same tokens {looped_seed_0}: "
+                                               "the draws do not depend on the seed here, so their equality under one seed proves nothing")
 
 
 @pytest.mark.claim("G7")
@@ -408,7 +411,8 @@ def test_top_branch_at_each_step_is_the_greedy_path(model, tokenizer, prompt_ids
               "scores": observations.tensor(torch.tensor([[score for _, score in step] for step in tree]))}, decided_by="rounding")
     picture(pictures.tree("001's decision tree: the top-3 branches at each step and their scores; the greedy path in red",
                           tokenizer.decode(prompt_ids[0, -4:]), [[(tokenizer.decode([token]), score) for token, score in step] for step in tree]))
-    assert [branches[0][0] for branches in tree] == greedy_continuations[PROMPT][:depth].tolist()
+    top_path, greedy_path = [branches[0][0] for branches in tree], greedy_continuations[PROMPT][:depth].tolist()
+    assert top_path == greedy_path, parting(top_path, greedy_path, "the path of the top branches")
     # Each branch's score is the one generate() computed at that step (another kernel path: within the kernel tolerance),
     # and no token left out of the tree scores above its third branch.
     for step, branches in enumerate(tree):

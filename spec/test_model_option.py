@@ -113,6 +113,7 @@ def _run_until_it_stops(arguments: list[str], environment: dict | None = None) -
     ("remote_code", ("model_type 'my-own-lm' is not a family transformers {release} ships; the checkpoint brings its own Python code "
                     "(AutoConfig: configuration_my_own.MyOwnConfig, AutoModelForCausalLM: modeling_my_own.MyOwnForCausalLM), which "
                     "genspec never runs")),
+    ("short_window", "this model reads at most 24 tokens (its config's max_position_embeddings), and the proof's texts run to 64"),
     ("vocab_disagrees", ("model.safetensors stores transformer.tokens_embed.weight as 151680×64, but config.json makes it 151000×64: "
                         "the config and the weights disagree")),
 ])

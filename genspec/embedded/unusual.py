@@ -44,7 +44,7 @@ STATEFUL = {
 }
 # GPT-1 normalises after each block, not before: its MLPs need a larger gain for greedy continuations to vary.
 MLP_GAINS = {"gpt1": 8.0}
-BROKEN = ("seq2seq", "remote_code", "vocab_disagrees", "nan_layer")
+BROKEN = ("seq2seq", "remote_code", "vocab_disagrees", "short_window", "nan_layer")
 
 
 def write_stateful_checkpoint(family: str, directory: Path, seed: int = 0) -> Path:
@@ -66,6 +66,11 @@ def write_broken_checkpoint(kind: str, directory: Path, seed: int = 0) -> Path:
                                                            "AutoModelForCausalLM": "modeling_my_own.MyOwnForCausalLM"}}
     elif kind == "vocab_disagrees":  # an edited config: the weights keep their 151,680 rows
         config["vocab_size"] = PLAIN_VOCAB - 680
+    elif kind == "short_window":  # learned positions for 24 tokens: a longer text indexes past them
+        config["n_positions"] = 24
+        tensors = load_file(str(directory / "model.safetensors"))
+        tensors["transformer.positions_embed.weight"] = tensors["transformer.positions_embed.weight"][:24].clone()
+        save_file(tensors, str(directory / "model.safetensors"), metadata={"format": "pt"})
     elif kind == "nan_layer":
         weights = directory / "model.safetensors"
         tensors = load_file(str(weights))

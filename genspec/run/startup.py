@@ -60,7 +60,19 @@ def check_causal_lm(directory: Path, where: str) -> None:
         raise CannotStart(f"{where}: {architecture} (model_type {model_type!r}) is {kind}: {RELEASE} has no "
                           "AutoModelForCausalLM class for it. genspec proves what the articles say about causal LMs, which "
                           "score the next token from the tokens before it: give one (Qwen/Qwen3-0.6B, GPT-2, Llama, …).")
+    _check_context_window(config, where)
     _check_shapes(directory, config, where)
+
+
+# The proof's longest text: the articles' longest chat prompt (17 tokens with Qwen3's tokenizer) and 32 new tokens, rounded up.
+LONGEST_TEXT = 64
+
+
+def _check_context_window(config, where: str) -> None:
+    window = getattr(config, "max_position_embeddings", None)  # n_positions (GPT-2), context_length (RWKV) map onto it
+    if isinstance(window, int) and window < LONGEST_TEXT:
+        raise CannotStart(f"{where}: this model reads at most {window} tokens (its config's max_position_embeddings), and the "
+                          f"proof's texts run to {LONGEST_TEXT} (a chat prompt and 32 new tokens). Give a model with a longer context window.")
 
 
 def _check_shapes(directory: Path, config, where: str) -> None:
