@@ -16,10 +16,12 @@ from genspec.run.loading import TRANSFORMERS, load_pretrained
 LM_HEAD_AS_SCORE = {"lm_head.weight": "score.weight"}
 
 
-def load_classifier(path, vocab_size: int, dtype: str, device: str):
-    """001's call: `AutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=vocab_size, key_mapping=...)`."""
+def load_classifier(path, vocab_size: int, dtype: str, device: str, head_key: str = "lm_head.weight"):
+    """001's call: `AutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=vocab_size, key_mapping=...)`.
+
+    head_key: the name the checkpoint stores the head under (001's lm_head.weight; GPT-NeoX's embed_out.weight)."""
     return load_pretrained(
-        AutoModelForSequenceClassification, path, dtype, device, num_labels=vocab_size, key_mapping=LM_HEAD_AS_SCORE
+        AutoModelForSequenceClassification, path, dtype, device, num_labels=vocab_size, key_mapping={head_key: "score.weight"}
     )
 
 
@@ -28,15 +30,46 @@ TIED_FORM = ("the general form on a tied save: score.weight is the embedding, wh
              "(the checkpoint stores no lm_head.weight for 001's key_mapping to rename)")
 
 
-def build_classifier(path, vocab_size: int, dtype: str, device: str):
-    """The classifier of 001's loop, and which form it was built in: 001's call where the checkpoint stores an
-    lm_head.weight; on a tied save (GPT-2 saves so), the same model with score tied to the embedding, as the
-    causal LM's head is. Returns (classifier, loading info, form)."""
-    if stored_lm_head(path) is not None:
+def build_classifier(path, vocab_size: int, dtype: str, device: str, head_key: str | None = "lm_head.weight"):
+    """The classifier of 001's loop, and which form it was built in: 001's call where the checkpoint stores its head
+    (`head_key`, see stored_head_key); on a tied save (GPT-2 saves so), the same model with score tied to the embedding,
+    as the causal LM's head is. Returns (classifier, loading info, form)."""
+    if head_key == "lm_head.weight" and "lm_head.weight" in stored_shapes(path):
         return *load_classifier(path, vocab_size, dtype, device), KEY_MAPPING_FORM
+    if head_key not in (None, "lm_head.weight"):
+        form = f"001's key_mapping with this checkpoint's name for the head: score.weight is the {head_key} it stores"
+        return *load_classifier(path, vocab_size, dtype, device, head_key), form
     classifier, info = load_pretrained(AutoModelForSequenceClassification, path, dtype, device, num_labels=vocab_size)
     classifier.score.weight = classifier.get_input_embeddings().weight
     return classifier, info, TIED_FORM
+
+
+def stored_head_key(path, model) -> str | None:
+    """The name under which the checkpoint stores `model`'s head: lm_head.weight (001), else the one stored tensor that holds
+    the head's values and is not the embedding (GPT-NeoX's embed_out.weight, which transformers 5 loads as lm_head); None
+    where the head is the embedding (a tied save)."""
+    if "lm_head.weight" in stored_shapes(path):
+        return "lm_head.weight"
+    head, embedding = model.get_output_embeddings().weight, model.get_input_embeddings().weight
+    if head.data_ptr() == embedding.data_ptr():
+        return None
+    for file in sorted(path.glob("*.safetensors")):
+        with safe_open(str(file), framework="pt") as handle:
+            for key in handle.keys():  # noqa: SIM118 (not a dict)
+                if tuple(handle.get_slice(key).get_shape()) == tuple(head.shape):
+                    stored = handle.get_tensor(key).to(head)
+                    if torch.equal(stored, head) and not torch.equal(stored, embedding):
+                        return key
+    return None
+
+
+def stored_shapes(path) -> dict[str, tuple]:
+    """Every tensor the checkpoint's safetensors store, with its shape, read from the headers (no tensor is loaded)."""
+    shapes = {}
+    for file in sorted(path.glob("*.safetensors")):
+        with safe_open(str(file), framework="pt") as handle:
+            shapes |= {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}  # noqa: SIM118 (not a dict)
+    return shapes
 
 
 def stored_lm_head(path, like: torch.Tensor | None = None) -> torch.Tensor | None:

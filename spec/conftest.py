@@ -9,7 +9,7 @@ import torch
 from safetensors import safe_open
 
 from genspec import loops
-from genspec.classification import build_classifier
+from genspec.classification import build_classifier, stored_head_key
 from genspec.embedded import checkpoint
 from genspec.reports.release_recordings import Judged
 from genspec.run.applicability import NOT_APPLICABLE
@@ -185,7 +185,7 @@ def greedy_continuations(greedy_results, forward_passes) -> dict[str, torch.Tens
 @pytest.fixture(scope="session")
 def classifier_and_info(source, settings, model):
     """001's Qwen3ForSequenceClassification built from the same checkpoint, its loading info, and the form it was built in."""
-    return build_classifier(source.path, model.config.vocab_size, settings.dtype, settings.device)
+    return build_classifier(source.path, model.config.vocab_size, settings.dtype, settings.device, stored_head_key(source.path, model))
 
 
 @pytest.fixture(scope="session")

@@ -48,7 +48,7 @@ def test_every_claim_gets_a_verdict_on_another_family(family, settings, tmp_path
     # The structural claims every causal LM shares are proven (BERT is no causal LM: K and G fail above).
     shared = ("S1", "S3", "S4", "S5", "G3") if family == "bert" else ("S1", "S3", "S4", "S5", "K1", "K3", "G3", "G5")
     assert all(rows[claim]["status"] == "proven" for claim in shared), summary
-    if family == "mamba":  # a family the loops run on without a key/value cache: nothing fails
+    if family in ("gpt1", "mamba"):  # families the loops run on without a key/value cache: nothing fails
         assert returncode == pytest.ExitCode.OK, summary
 
 
