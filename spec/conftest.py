@@ -79,9 +79,10 @@ def finite_scores(model, forward_passes) -> None:
 
 def pytest_collection_modifyitems(items):
     """A test that uses the model reads its scores, unless marked reads_no_scores (the printed tree, the errors of E1/E2):
-    it needs finite_scores first, before any of its own fixtures runs the model."""
+    it needs finite_scores first, before any of its own fixtures runs the model. (Tests of the tool bring their own models.)"""
     for item in items:
-        if "model" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("reads_no_scores"):
+        own_models = any(item.get_closest_marker(marker) for marker in ("reads_no_scores", "tool", "end_to_end"))
+        if "model" in getattr(item, "fixturenames", ()) and not own_models:
             item.fixturenames.insert(0, "finite_scores")
 
 
