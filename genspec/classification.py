@@ -12,10 +12,8 @@ from transformers import AutoModelForSequenceClassification
 
 from genspec.run.loading import TRANSFORMERS, load_pretrained
 
+
 # 001: `key_mapping = {"lm_head.weight": "score.weight"}`
-LM_HEAD_AS_SCORE = {"lm_head.weight": "score.weight"}
-
-
 def load_classifier(path, vocab_size: int, dtype: str, device: str, head_key: str = "lm_head.weight"):
     """001's call: `AutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=vocab_size, key_mapping=...)`.
 
@@ -30,18 +28,17 @@ TIED_FORM = ("the general form on a tied save: score.weight is the embedding, wh
              "(the checkpoint stores no lm_head.weight for 001's key_mapping to rename)")
 
 
-def build_classifier(path, vocab_size: int, dtype: str, device: str, head_key: str | None = "lm_head.weight"):
+def build_classifier(path, vocab_size: int, dtype: str, device: str, head_key: str | None):
     """The classifier of 001's loop, and which form it was built in: 001's call where the checkpoint stores its head
-    (`head_key`, see stored_head_key); on a tied save (GPT-2 saves so), the same model with score tied to the embedding,
-    as the causal LM's head is. Returns (classifier, loading info, form)."""
-    if head_key == "lm_head.weight" and "lm_head.weight" in stored_shapes(path):
-        return *load_classifier(path, vocab_size, dtype, device), KEY_MAPPING_FORM
-    if head_key not in (None, "lm_head.weight"):
-        form = f"001's key_mapping with this checkpoint's name for the head: score.weight is the {head_key} it stores"
-        return *load_classifier(path, vocab_size, dtype, device, head_key), form
-    classifier, info = load_pretrained(AutoModelForSequenceClassification, path, dtype, device, num_labels=vocab_size)
-    classifier.score.weight = classifier.get_input_embeddings().weight
-    return classifier, info, TIED_FORM
+    (`head_key`, from stored_head_key); on a tied save (None: GPT-2 saves so), the same model with score tied to the
+    embedding, as the causal LM's head is. Returns (classifier, loading info, form)."""
+    if head_key is None:
+        classifier, info = load_pretrained(AutoModelForSequenceClassification, path, dtype, device, num_labels=vocab_size)
+        classifier.score.weight = classifier.get_input_embeddings().weight
+        return classifier, info, TIED_FORM
+    form = KEY_MAPPING_FORM if head_key == "lm_head.weight" else \
+        f"001's key_mapping with this checkpoint's name for the head: score.weight is the {head_key} it stores"
+    return *load_classifier(path, vocab_size, dtype, device, head_key), form
 
 
 def stored_head_key(path, model) -> str | None:

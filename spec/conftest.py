@@ -184,9 +184,15 @@ def greedy_continuations(greedy_results, forward_passes) -> dict[str, torch.Tens
 
 
 @pytest.fixture(scope="session")
-def classifier_and_info(source, settings, model):
+def stored_head(source, model) -> str | None:
+    """The name the checkpoint stores the causal LM's head under (lm_head.weight in 001), None on a tied save."""
+    return stored_head_key(source.path, model)
+
+
+@pytest.fixture(scope="session")
+def classifier_and_info(source, settings, model, stored_head):
     """001's Qwen3ForSequenceClassification built from the same checkpoint, its loading info, and the form it was built in."""
-    return build_classifier(source.path, model.config.vocab_size, settings.dtype, settings.device, stored_head_key(source.path, model))
+    return build_classifier(source.path, model.config.vocab_size, settings.dtype, settings.device, stored_head)
 
 
 @pytest.fixture(scope="session")
