@@ -10,111 +10,76 @@ transformers' documented order: repetition penalty, then temperature, top-k, top
 import inspect
 
 import torch
-from transformers import Cache, cache_utils
+
+from genspec import state
 
 
-class NoKeyValueCache(TypeError):
-    """A cached loop was asked for, but the model keeps no key/value cache to feed back: the family differs (the message says how)."""
-
-
-# Caches of recurrent states (Mamba's, from transformers 5.24 in a Cache of these layers): they hold no keys and values.
-RECURRENT_LAYERS = tuple(getattr(cache_utils, name) for name in ("LinearAttentionCacheLayerMixin",) if hasattr(cache_utils, name))
-CACHE_FIELDS = ("cache", "past_key_values", "cache_params", "state")  # what transformers releases and families call it
+class NothingHandedBack(TypeError):
+    """A loop fed by the model's state was asked for, but the model hands back nothing between steps (the message says so)."""
 
 
 class Reader:
-    """Reads the text step after step, as generate() does: with the model's key/value cache only the newest token goes
-    through the model ("caching ... speeds up generation", 001); without, the whole text, every step — valid for any causal LM.
+    """Reads the text step after step, as generate() does: whatever the model hands back for the next step — keys and values,
+    a recurrent state, or a hybrid of both (genspec/state.py) — goes back in with only the newest token ("caching ... speeds
+    up generation", 001); a model that hands back nothing reads the whole text every step, which is valid for any causal LM.
 
-    use_cache: True needs a key/value cache (NoKeyValueCache where the family keeps none, or a recurrent state
-    instead); False reads the whole text every step; None (default) uses the cache where the model returns one.
+    use_cache: True demands a state handed back (NothingHandedBack, before any token, where there is none); False reads the
+    whole text every step; None (default) feeds back whatever the model hands back.
     """
 
     def __init__(self, model, use_cache: bool | None = None, last_position_only: bool = True):
         self.model, self.use_cache = model, use_cache
-        self.cache, self.cache_field, self.steps = None, None, 0
-        parameters = inspect.signature(model.forward).parameters
-        self.accepts = set(parameters) | ({"use_cache"} if any(p.kind is p.VAR_KEYWORD for p in parameters.values()) else set())
+        self.field, self.state, self.read = None, None, 0
+        self.kept = None  # what the first step handed back (state.Kept), once it has run
+        parameters = state.forward_parameters(model)
+        self.takes_cache_position = "cache_position" in parameters  # transformers 4.x: Mamba's state needs it
+        self.takes_use_cache = "use_cache" in parameters or _takes_any_keyword(model)
         # only the last position's scores pick the next token: skip the head elsewhere, as generate() does
         self.keep = {"logits_to_keep": 1} if last_position_only and "logits_to_keep" in parameters else {}
-        # how the family differs from one with a key/value cache: from its class, else from what the first step returns
-        self.missing = self._without_key_value_cache(model, parameters)
-        if self.missing and use_cache:
-            raise NoKeyValueCache(self._refusal())
-
-    @staticmethod
-    def _without_key_value_cache(model, parameters) -> str | None:
-        """How the family differs from one with a key/value cache, where the class says so; None where a first step must show."""
-        family = type(model).__name__
-        # transformers marks the families with a recurrent state (Mamba, RWKV, RecurrentGemma from 5.x) as stateful
-        if getattr(model, "_is_stateful", False) or {"cache_params", "state"} & set(parameters):
-            return f"{family} keeps a recurrent state, not a key/value cache"
-        if not {"cache", "past_key_values"} & set(parameters):  # GPT-1; RecurrentGemma on 4.x, which keeps its state inside
-            return f"{family} keeps no key/value cache (its forward takes no past_key_values)"
-        return None
-
-    def _refusal(self) -> str:
-        return (f"{self.missing}: a cached loop has no keys and values to feed back; run it with use_cache=False "
-                "(the whole text every step, valid for any causal LM)")
 
     def last_scores(self, ids):
         """The scores of the next token after each row of `ids` (B×V)."""
-        keep = self.keep
-        if self.cache is not None:
-            output = self.model(ids[:, -1:], **{self.cache_field: self.cache}, use_cache=True, **keep)
-            self.cache = output[self.cache_field]
-        elif self.steps == 0 and self.use_cache is not False and not self.missing:
-            output = self.model(ids, use_cache=True, **keep)  # the first step reads the prompt and shows what the model keeps
-            field, kept = kept_by(output)
-            self.missing = key_value_cache_missing(self.model, kept)
-            if self.missing and self.use_cache:
-                raise NoKeyValueCache(self._refusal())
-            self.cache, self.cache_field = (None, None) if self.missing else (kept, field)
+        if self.state is not None:
+            output = self.model(ids[:, self.read:], **{self.field: self.state}, use_cache=True, **self._positions(ids), **self.keep)
+            self.state = output[self.field]
         else:
-            output = self.model(ids, **({"use_cache": False} if "use_cache" in self.accepts else {}), **keep)
-        self.steps += 1
+            first = self.kept is None and self.use_cache is not False
+            output = self.model(ids, **({"use_cache": first} if self.takes_use_cache else {}), **self.keep)
+            if self.kept is None:  # the first step reads the prompt and shows what the model hands back
+                self.field, self.state = state.handed_back(self.model, output) if self.use_cache is not False else (None, None)
+                self.kept = state.kept(self.field, self.state)
+                if self.use_cache and self.kept.nothing:
+                    raise NothingHandedBack(
+                        f"{type(self.model).__name__} hands back nothing between steps (a forward pass with use_cache=True returned "
+                        f"only {', '.join(output.keys())}): there is no state to feed back; run the loop with use_cache=False "
+                        "(the whole text every step, valid for any causal LM)")
+        self.read = ids.shape[1]
         return output.logits[:, -1, :]
 
+    def _positions(self, ids):
+        return {"cache_position": torch.arange(self.read, ids.shape[1], device=ids.device)} if self.takes_cache_position else {}
+
     def follow(self, parent):
-        """Beams: each surviving path keeps its parent's keys and values."""
-        if self.cache is not None:
-            self.cache = reordered(self.cache, parent)
+        """Beams: each surviving path keeps its parent's state."""
+        if self.state is not None:
+            self.state = state.reordered(self.state, parent)
 
 
-def kept_by(output) -> tuple[str | None, object]:
-    """What a forward pass kept for the next step, and the field it is under: `cache` from transformers 5.24, `past_key_values`
-    before it (`cache_params`, `state`: Mamba's and RWKV's); (None, None) where it kept nothing."""
-    return next(((name, output[name]) for name in CACHE_FIELDS if name in output.keys()), (None, None))  # noqa: SIM118 (the fields as named, without 5.24's renaming)
+def _takes_any_keyword(model) -> bool:
+    return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(model.forward).parameters.values())
 
 
-def cache_in(output):
-    """The cache a forward pass returned (the articles' past_key_values), whatever this release calls it; None if none."""
-    return kept_by(output)[1]
-
-
-def key_value_cache_missing(model, kept) -> str | None:
-    """None where `kept` (what a forward pass with use_cache=True returned) is a key/value cache; otherwise how the family differs."""
-    family = type(model).__name__
-    if kept is None:
-        return f"{family} returns no cache"
-    if isinstance(kept, tuple) and all(isinstance(layer, tuple) for layer in kept):
-        return None  # the legacy form some 4.x models (GPT-2) return: (key, value) per layer
-    if isinstance(kept, Cache) and not any(isinstance(layer, RECURRENT_LAYERS) for layer in getattr(kept, "layers", ())):
-        return None
-    return f"{family} keeps a recurrent state ({type(kept).__name__}), not a key/value cache"
-
-
-def key_value_cache_missing_in(model, input_ids) -> str | None:
-    """None where `model` keeps a key/value cache the loops feed back; otherwise how its family differs (one forward pass over `input_ids`)."""
+def state_kept_by(model, input_ids) -> state.Kept:
+    """What `model` hands back between steps, from one forward pass over `input_ids` with use_cache=True."""
     reader = Reader(model)
     reader.last_scores(input_ids)
-    return reader.missing
+    return reader.kept
 
 
 def greedy(model, input_ids, max_new_tokens, eos_token_ids=(), use_cache=None):
     """001 "we used the token with highest score as the next token": argmax of the last position, append, repeat.
 
-    use_cache: see Reader (by default the model's key/value cache where it keeps one)."""
+    use_cache: see Reader (by default whatever state the model hands back between steps)."""
     ids, reader = input_ids, Reader(model, use_cache)
     for _ in range(max_new_tokens):
         next_token = reader.last_scores(ids).argmax(dim=-1, keepdim=True)  # 003: logits[:, -1, :] scores the next token
@@ -167,18 +132,18 @@ def sample(model, input_ids, max_new_tokens, seed, eos_token_ids=(), **score_edi
     return ids
 
 
-def beam_search(model, input_ids, num_beams, max_new_tokens, parents=None):
+def beam_search(model, input_ids, num_beams, max_new_tokens, parents=None, use_cache=None):
     """001 "traverse down the entire decision tree ... whilst keeping a record of the token scores of the path".
 
     Keeps the `num_beams` paths with the highest summed log-probability; returns the best one.
     Written for continuations that reach `max_new_tokens` without an end-of-sequence token.
-    A `parents` list, if given, receives each step's parent beam of every surviving path.
+    A `parents` list, if given, receives each step's parent beam of every surviving path. use_cache: see Reader.
     """
     beams = input_ids.repeat(num_beams, 1)
     # Only the first beam is live at the start, so the first step does not pick one token num_beams times.
     path_scores = torch.full((num_beams,), float("-inf"), device=input_ids.device)
     path_scores[0] = 0.0
-    reader = Reader(model, last_position_only=False)
+    reader = Reader(model, use_cache, last_position_only=False)
     for _ in range(max_new_tokens):
         log_probs = reader.last_scores(beams).float().log_softmax(dim=-1)
         candidates = (path_scores[:, None] + log_probs).view(-1)  # every (path, next token) pair
@@ -189,13 +154,6 @@ def beam_search(model, input_ids, num_beams, max_new_tokens, parents=None):
             parents.append(parent)
         reader.follow(parent)  # each surviving path keeps its parent's keys and values
     return beams[path_scores.argmax(dim=0, keepdim=True)]  # the best path, 1×L
-
-
-def reordered(cache, parent):
-    if isinstance(cache, tuple):  # the legacy form some 4.x models (GPT-2) return: (key, value) per layer
-        return tuple(tuple(state.index_select(0, parent) for state in layer) for layer in cache)
-    cache.reorder_cache(parent)
-    return cache
 
 
 def top_k_tree(model, input_ids, k, depth):

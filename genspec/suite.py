@@ -26,6 +26,7 @@ SOURCE_KEY, SETTINGS_KEY = options.SOURCE_KEY, options.SETTINGS_KEY
 APPLICABILITY_KEY = pytest.StashKey[applicability.Applicability]()
 PARTIAL_KEY = pytest.StashKey[bool]()  # some claim tests were deselected
 RANGE_NOTE_KEY = pytest.StashKey[str]()  # what the session's end did to the recordings' release range
+MISSING_PART_KEY = pytest.StashKey[str]()  # on the articles' model, why a part of a claim was found missing
 TOKENIZER_KEY = pytest.StashKey[object]()  # loaded once, at configure: applicability reads it, the tests use it
 # marker -> the part of the articles it needs (an Applicability field)
 NEEDS = {"article_config": "configuration", "article_tokenizer": "tokenizer", "chat_template": "chat_template"}
@@ -144,8 +145,16 @@ def pytest_collection_modifyitems(config, items):
         if tied_head and item.get_closest_marker("classifier_against_causal_lm"):
             item.add_marker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=TIED_HEAD_4X))
         reason = _not_applicable(item, named, applies)
-        if reason:
+        if reason and applies.article_model:  # the articles' model has every part they describe: a part found missing fails
+            item.stash[MISSING_PART_KEY] = (f"{reason}; the articles' model ({applies.describe_article_model()}) has this part: "
+                                            "on it nothing is not applicable, so the claim fails")
+        elif reason:
             item.add_marker(pytest.mark.skip(reason=applicability.NOT_APPLICABLE + reason))
+
+
+def pytest_runtest_setup(item):
+    if MISSING_PART_KEY in item.stash:
+        pytest.fail(item.stash[MISSING_PART_KEY], pytrace=False)
 
 
 def _only_the_claims_asked_for(config, items) -> None:

@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from genspec import loops
+from genspec import loops, state
 from genspec.classification import build_classifier, stored_head_key
 from genspec.embedded import checkpoint
 from genspec.reports.release_recordings import Judged
@@ -209,14 +209,29 @@ def tiny_stand_in(settings):
 
 
 @pytest.fixture(scope="session")
-def key_value_cache_missing(model, forward_passes) -> str | None:
-    """None where the model keeps a key/value cache (past_key_values); otherwise how its family differs: GPT-1 keeps no cache,
-    Mamba and RWKV a recurrent state."""
+def kept_between_steps(model, forward_passes) -> state.Kept:
+    """What the model hands back between steps (genspec/state.py): keys and values, a recurrent state, both, or nothing."""
     with torch.inference_mode():
-        return loops.key_value_cache_missing_in(model, forward_passes["hi"].tokens["input_ids"])
+        return loops.state_kept_by(model, forward_passes["hi"].tokens["input_ids"])
 
 
-def needs_key_value_cache(missing: str | None) -> None:
-    """A claim about past_key_values is not applicable to a family that keeps none: say so, with how the family differs."""
-    if missing:
-        pytest.skip(f"{NOT_APPLICABLE}{missing}; the claim is about a key/value cache (past_key_values)")
+@pytest.fixture(scope="session")
+def not_applicable(applies):
+    """`not_applicable(reason)`: the part of the claim this test checks is one the model lacks. True of another family, so a
+    skip that says why; on the article's model (its configuration and tokenizer) nothing is lacking, so a failure that says so."""
+    def verdict(reason: str):
+        if applies.article_model:
+            pytest.fail(f"{reason}; the articles' model ({applies.describe_article_model()}) has this part: "
+                        "on it nothing is not applicable, so the claim fails")
+        pytest.skip(f"{NOT_APPLICABLE}{reason}")
+    return verdict
+
+
+@pytest.fixture(scope="session")
+def needs_a_state(model, not_applicable):
+    """`needs_a_state(kept)`: a claim about what the model keeps between steps is not applicable where it hands back nothing."""
+    def check(kept: state.Kept):
+        if kept.nothing:
+            not_applicable(f"{type(model).__name__} hands back nothing between steps (a forward pass with use_cache=True returns "
+                           "nothing besides its scores); the claim is about what the model keeps between steps")
+    return check

@@ -4,14 +4,13 @@ import re
 
 import pytest
 import torch
-from transformers import AutoModelForCausalLM, Cache
+from transformers import AutoModelForCausalLM
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 
-from genspec import FIXTURES
+from genspec import FIXTURES, state
 from genspec.classification import stored_shapes
-from genspec.loops import cache_in
 from genspec.run.version_rules import TRANSFORMERS_5, printed_activation
-from spec.conftest import needs_key_value_cache, on_this_release, stored_tensors
+from spec.conftest import on_this_release, stored_tensors
 
 PRINTED = FIXTURES / "printed"
 # The articles print the tree twice, differing only in the act_fn line (see X1).
@@ -142,24 +141,31 @@ def test_base_model_returns_the_last_hidden_state(model, forward_passes, base_ou
 
 
 @pytest.mark.claim("A3")
-def test_base_model_returns_a_cache_per_layer(model, base_output, key_value_cache_missing):
-    """A3 (000, 001): BaseModelOutputWithPast: beside last_hidden_state, a cache with one layer per decoder layer."""
-    needs_key_value_cache(key_value_cache_missing)
-    # GPT-2's base model returns the subclass-like BaseModelOutputWithPastAndCrossAttentions.
-    assert type(base_output).__name__.startswith(BaseModelOutputWithPast.__name__), \
-        f"the base model returned {type(base_output).__name__}, expected {BaseModelOutputWithPast.__name__}"
-    # A Cache object; some 4.x models (GPT-2) return the legacy form, one (key, value) pair per layer.
-    cache = cache_in(base_output)
-    assert isinstance(cache, (Cache, tuple)), f"the base model's cache is {type(cache).__name__}, expected a Cache"
-    assert len(cache) == model.config.num_hidden_layers, f"{type(cache).__name__} of {len(cache)} layers, config {model.config.num_hidden_layers}"
+def test_base_model_returns_what_it_keeps_per_layer(model, base_output, kept_between_steps, needs_a_state, evidence):
+    """A3 (000, 001): beside last_hidden_state the base model returns what it keeps of the text: one cache layer per decoder layer,
+    keys and values of the model's heads in every attention layer (a hybrid's other layers keep a recurrent state)."""
+    needs_a_state(kept_between_steps)
+    field, kept = state.handed_back(model.base_model, base_output)
+    assert field is not None, f"{type(model.base_model).__name__} returned {', '.join(base_output.keys())}: nothing it keeps for the next step"
+    described = state.kept(field, kept)
+    evidence(f"the base model keeps {described}")
+    layers = model.config.num_hidden_layers
+    assert described.layers in (None, layers), f"{described}: {described.layers} layers, the config has {layers}"
+    tokens = base_output.last_hidden_state.shape[1]
+    shapes = state.key_value_shapes(kept)
+    expected = (1, model.config.num_key_value_heads, tokens, model.config.head_dim) if hasattr(model.config, "head_dim") else None
+    wrong = {layer: shape for layer, shape in shapes.items() if expected and shape != expected}
+    assert not wrong, f"keys of layers {sorted(wrong)} are {sorted(set(wrong.values()))}, expected {expected} (1 text, kv heads, tokens, head_dim)"
 
 
 @pytest.mark.claim("A3")
 @pytest.mark.article_config
-def test_cache_has_the_printed_28_layers(articles, base_output):
-    """A3 (000, 001): the printed DynamicCache holds 28 DynamicLayers."""
-    assert type(cache_in(base_output)).__name__ == "DynamicCache"
-    assert len(cache_in(base_output)) == articles["architecture"]["layers"]
+def test_cache_has_the_printed_28_layers(articles, model, base_output):
+    """A3 (000, 001): BaseModelOutputWithPast with the printed DynamicCache of 28 DynamicLayers."""
+    assert type(base_output).__name__ == BaseModelOutputWithPast.__name__, f"the base model returned {type(base_output).__name__}"
+    _, cache = state.handed_back(model.base_model, base_output)
+    assert type(cache).__name__ == "DynamicCache", f"the base model's cache is {type(cache).__name__}"
+    assert len(cache) == articles["architecture"]["layers"], f"{len(cache)} cache layers, the article printed {articles['architecture']['layers']}"
 
 
 @pytest.mark.claim("A4")
@@ -178,15 +184,23 @@ def test_causal_lm_output_fields(model, forward_passes):
 
 
 @pytest.mark.claim("A4")
-def test_causal_lm_output_carries_past_key_values(model, forward_passes, key_value_cache_missing):
-    """A4 (001): it is a CausalLMOutputWithPast: the logits come with past_key_values."""
-    needs_key_value_cache(key_value_cache_missing)
+def test_causal_lm_output_carries_what_it_keeps(model, forward_passes, kept_between_steps, needs_a_state):
+    """A4 (001): the logits come with what the model keeps for the next step (past_key_values; `cache` from transformers 5.24)."""
+    needs_a_state(kept_between_steps)
+    with torch.inference_mode():
+        output = model.forward(forward_passes["how-are-you-chat"].tokens["input_ids"], use_cache=True)
+    field, kept = state.handed_back(model, output)
+    assert kept is not None, f"{type(output).__name__} carries only {', '.join(output.keys())}: nothing kept for the next step"
+    assert state.kept(field, kept).kind == kept_between_steps.kind, f"{state.kept(field, kept)}, the first step of a loop kept {kept_between_steps}"
+
+
+@pytest.mark.claim("A4")
+@pytest.mark.article_config
+def test_causal_lm_output_is_the_printed_class(model, forward_passes):
+    """A4 (001): it is a CausalLMOutputWithPast."""
     with torch.inference_mode():
         output = model.forward(forward_passes["how-are-you-chat"].tokens["input_ids"])
-    # GPT-2 returns CausalLMOutputWithCrossAttentions: the same fields and cross_attentions (None for a decoder alone).
-    assert isinstance(output, CausalLMOutputWithPast) or type(output).__name__ == "CausalLMOutputWithCrossAttentions", \
-        f"the causal LM returned {type(output).__name__}, expected {CausalLMOutputWithPast.__name__}"
-    assert cache_in(output) is not None, f"{type(output).__name__} carries no past_key_values"
+    assert isinstance(output, CausalLMOutputWithPast), f"the causal LM returned {type(output).__name__}, expected {CausalLMOutputWithPast.__name__}"
 
 
 @pytest.mark.claim("A5")

@@ -23,7 +23,7 @@ from genspec.reports import observations, pictures
 from genspec.run.applicability import NOT_APPLICABLE
 from genspec.run.loading import prompt_text
 from genspec.run.tolerances import kernel_atol, near_tie_bound
-from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, PROMPTS, eos_ids, last_position_scores, needs_key_value_cache, token_texts
+from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, PROMPTS, eos_ids, last_position_scores, token_texts
 
 PROMPT = "how-are-you-chat"
 SHORT = 6  # new tokens for the comparisons that need several generate() runs
@@ -152,24 +152,26 @@ def test_output_starts_with_the_input(greedy_results, forward_passes, prompt):
 
 
 @pytest.mark.claim("G4")
-def test_cache_changes_nothing_but_speed(model, tokenizer, prompt_ids, greedy_results, greedy_step_scores, settings, key_value_cache_missing, evidence, picture):
-    """G4 (001): the loop without past_key_values gives the same tokens as the cached loop, up to a near-tie that rounding decides."""
-    needs_key_value_cache(key_value_cache_missing)
+def test_cache_changes_nothing_but_speed(model, tokenizer, prompt_ids, greedy_results, greedy_step_scores, settings, kept_between_steps, needs_a_state,
+                                        evidence, picture):
+    """G4 (001): what the model keeps between steps (past_key_values) only speeds things up: the loop that reads the whole text every
+    step gives the same tokens as generate() feeding back its state, up to a near-tie that rounding decides."""
+    needs_a_state(kept_between_steps)
     with torch.inference_mode():
         uncached = new_tokens(loops.greedy(model, prompt_ids, SHORT, use_cache=False), prompt_ids)
     cached = new_tokens(greedy_results[PROMPT], prompt_ids)[:SHORT]  # the cached loop equals generate (G1)
     agreement = agree(uncached, cached, last_position_scores(model, prompt_ids, uncached), greedy_step_scores[PROMPT].__getitem__,
                       near_tie_bound(settings.dtype), ("uncached loop", "cached generate()"))
-    evidence(agreement.evidence)
+    evidence(f"kept between steps: {kept_between_steps}; {agreement.evidence}")
     picture(pictures.strip("the loop without past_key_values beside cached generate()", ("uncached loop", "cached generate()"),
                            token_texts(tokenizer, uncached), token_texts(tokenizer, cached), agreement.near_tie))
     assert_varied(uncached)
 
 
 @pytest.mark.claim("G4")
-def test_cached_and_uncached_scores_agree(model, prompt_ids, greedy_results, greedy_step_scores, settings, key_value_cache_missing):
-    """G4 (001): the scores generate() computes step by step with past_key_values are those of one uncached pass over the result."""
-    needs_key_value_cache(key_value_cache_missing)
+def test_cached_and_uncached_scores_agree(model, prompt_ids, greedy_results, greedy_step_scores, settings, kept_between_steps, needs_a_state):
+    """G4 (001): the scores generate() computes step by step with what the model keeps are those of one uncached pass over the result."""
+    needs_a_state(kept_between_steps)
     with torch.inference_mode():
         uncached = model(greedy_results[PROMPT]).logits[0, prompt_ids.shape[1] - 1 : -1]
     step_scores = greedy_step_scores[PROMPT]  # one row per generated token

@@ -72,7 +72,9 @@ def randomized(model, seed: int, mlp_gain: float = MLP_GAIN):
     with torch.no_grad():
         for name, parameter in model.named_parameters():
             noise = torch.randn(parameter.shape, generator=generator)
-            if parameter.ndim == 2:  # unit gain: the last hidden state is a pseudo-random function of the context
+            # unit gain: the last hidden state is a pseudo-random function of the context (a mixture of experts's too, whose
+            # experts transformers 5 stores fused, one 3-d tensor a projection)
+            if parameter.ndim == 2 or (parameter.ndim == 3 and "experts" in name):
                 parameter.copy_(noise / parameter.shape[-1] ** 0.5 * (mlp_gain if MLP_OUT.search(name) else 1.0))
             elif name.endswith("bias"):
                 parameter.copy_(noise * BIAS_STD)

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 from transformers import (
+    CONFIG_MAPPING,
     AutoModelForCausalLM,
     BertConfig,
     GenerationConfig,
@@ -42,6 +43,29 @@ STATEFUL = {
     "bert": lambda: BertConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
                                architectures=["BertLMHeadModel"], **TOKENS),
 }
+# Hybrids: attention layers that keep keys and values beside layers that keep a recurrent state (linear attention, SSM,
+# convolution), all in one cache; and Mamba-2's pure state. Built where this transformers ships the family (by model_type).
+FOUR_LAYERS = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2,
+               "head_dim": 16, **TOKENS}
+ALTERNATING = {"layer_types": ["linear_attention", "full_attention"] * 2}
+LINEAR_HEADS = {"linear_num_key_heads": 2, "linear_num_value_heads": 4, "linear_key_head_dim": 16, "linear_value_head_dim": 16}
+HYBRID_SETTINGS = {
+    "qwen3_5_text": {**ALTERNATING, **LINEAR_HEADS},  # Qwen3.5, the next Qwen generation
+    "qwen3_next": {**ALTERNATING, **LINEAR_HEADS, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 32,
+                   "shared_expert_intermediate_size": 32},
+    "jamba": {"attn_layer_period": 2, "attn_layer_offset": 1, "expert_layer_period": 2, "expert_layer_offset": 1, "num_experts": 2,
+              "mamba_d_state": 8, "mamba_dt_rank": 8,
+              "use_mamba_kernels": False},  # 4.x: the CUDA kernels otherwise (5.x picks the implementation itself)
+    "falcon_h1": {"mamba_d_ssm": 64, "mamba_n_heads": 4, "mamba_d_head": 16, "mamba_d_state": 8, "mamba_n_groups": 1,
+                  "mamba_chunk_size": 16},
+    "lfm2": {"layer_types": ["conv", "full_attention"] * 2, "block_ff_dim": 128},
+    "nemotron_h": {"hybrid_override_pattern": "M*M*", "mamba_num_heads": 4, "mamba_head_dim": 16, "ssm_state_size": 8, "n_groups": 1,
+                   "chunk_size": 16},
+    "olmo_hybrid": ALTERNATING,
+}
+HYBRIDS = {family: (lambda family=family: CONFIG_MAPPING[family](**FOUR_LAYERS, **HYBRID_SETTINGS[family]))
+           for family in HYBRID_SETTINGS if family in CONFIG_MAPPING}
+STATEFUL |= HYBRIDS
 # GPT-1 normalises after each block, not before: with a larger MLP gain, and the seed two on, its greedy continuations of
 # the articles' prompts vary (seeds 0 and 1 repeat a token within the first 8 steps).
 MLP_GAINS = {"gpt1": 8.0}

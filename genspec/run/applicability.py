@@ -47,6 +47,16 @@ class Applicability:
     sequence_classifier: str | None = None  # 001's classifier: a `score` head over the last token, from the same checkpoint
 
     @property
+    def article_model(self) -> bool:
+        """The model has the article's configuration and tokenizer (the embedded default, the real checkpoint, a fine-tune of it):
+        it has every part the articles describe, so none of their claims is "not applicable" to it."""
+        return self.configuration is None and self.tokenizer is None
+
+    @staticmethod
+    def describe_article_model() -> str:
+        return f"{ARTICLE_MODEL}'s configuration and tokenizer"
+
+    @property
     def values(self) -> str | None:
         """The printed values need the article's model: its configuration and its tokenizer."""
         reason = self.configuration or self.tokenizer

@@ -1,0 +1,116 @@
+"""What a model hands back between steps, found by what it does rather than by how a release declares it.
+
+001: "caching ... speeds up generation": a forward pass with `use_cache=True` returns, beside the
+logits, what the model kept of the text — keys and values (Qwen3's DynamicCache), a recurrent state
+(Mamba's, RWKV's), or both in one cache (Qwen3.5, Jamba, Falcon-H1: key/value layers for attention,
+linear-attention layers for the rest). generate() feeds it back under the name it came out under
+(`cache` from transformers 5.24, `past_key_values` before; `cache_params`, `state` for some
+families), and so do the loops. The state is what the forward pass *returned* under a name its
+forward *takes*: neither a class's stateful mark nor a renamed field decides it.
+"""
+
+import inspect
+from dataclasses import dataclass
+
+import torch
+from transformers import Cache, cache_utils
+
+# What a forward pass returns that is not kept for the next step: the scores, the hidden state, and what is returned only when
+# asked for (hidden states, attentions, a mixture of experts' router logits and loss).
+NOT_A_STATE = {"logits", "loss", "last_hidden_state", "hidden_states", "attentions", "cross_attentions", "router_logits", "aux_loss"}
+# Layers that keep a recurrent (linear-attention, convolution or SSM) state, not keys and values.
+RECURRENT_FIELDS_4X = ("ssm_states", "conv_states", "conv_cache", "recurrent_states")  # transformers 4.x's hybrid caches
+PER_LAYER_LISTS_4X = ("key_cache", "value_cache", *RECURRENT_FIELDS_4X)
+RECURRENT_LAYERS = tuple(getattr(cache_utils, name) for name in ("LinearAttentionCacheLayerMixin",) if hasattr(cache_utils, name))
+
+
+def forward_parameters(model) -> set[str]:
+    return set(inspect.signature(model.forward).parameters)
+
+
+def handed_back(model, output) -> tuple[str | None, object]:
+    """(field, state): what `output` (a forward pass with use_cache=True, asked for nothing else) returned besides its scores, which
+    the next step takes back under the same name; (None, None) where it returned nothing else. A field the forward names as a
+    parameter comes first; a forward declared as **kwargs takes it all the same."""
+    takes = forward_parameters(model)
+    fields = [name for name in output.keys() if name not in NOT_A_STATE and output[name] is not None]  # noqa: SIM118 (a ModelOutput)
+    fields.sort(key=lambda name: name not in takes)
+    return (fields[0], output[fields[0]]) if fields else (None, None)
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What a model kept between steps, as a reader of the proof needs it named."""
+
+    field: str | None  # the name it came back under
+    kind: str  # the state's type: DynamicCache, list, …
+    key_value_layers: int  # layers that keep keys and values (attention)
+    recurrent_layers: int  # layers that keep a recurrent state (linear attention, SSM, convolution)
+    layers: int | None  # entries, one per decoder layer where the state is laid out by layer
+
+    @property
+    def nothing(self) -> bool:
+        return self.field is None
+
+    def __str__(self) -> str:
+        if self.nothing:
+            return "nothing handed back between steps"
+        parts = [f"{count} {what} layers" for count, what in ((self.key_value_layers, "key/value"), (self.recurrent_layers, "recurrent"))
+                 if count]
+        return f"{' and '.join(parts) or 'a state'} ({self.kind}, returned as `{self.field}`)"
+
+
+NOTHING = Kept(None, "", 0, 0, None)
+
+
+def kept(field: str | None, state) -> Kept:
+    """Name what `state` holds: how many key/value layers, how many recurrent layers."""
+    if field is None:
+        return NOTHING
+    layers = getattr(state, "layers", None)
+    if isinstance(state, Cache) and layers is not None:  # transformers 5: one cache layer per decoder layer
+        recurrent = sum(isinstance(layer, RECURRENT_LAYERS) for layer in layers)
+        # Falcon-H1's layers keep both: LinearAttentionAndFullAttentionLayer is a key/value layer too
+        key_value = sum(not isinstance(layer, RECURRENT_LAYERS) or hasattr(layer, "keys") for layer in layers)
+        return Kept(field, type(state).__name__, key_value, recurrent, len(layers))
+    if isinstance(state, tuple) and all(isinstance(layer, tuple) for layer in state):  # 4.x's legacy form: (key, value) per layer
+        return Kept(field, "tuple", len(state), 0, len(state))
+    recurrent_lists = [getattr(state, name) for name in RECURRENT_FIELDS_4X if isinstance(getattr(state, name, None), list)]
+    if recurrent_lists:  # 4.x caches of hybrids and of Mamba, laid out by layer: keys beside SSM or convolution states
+        keys = getattr(state, "key_cache", [])
+        recurrent = max(sum(_holds(tensor) for tensor in tensors) for tensors in recurrent_lists)
+        return Kept(field, type(state).__name__, sum(_holds(tensor) for tensor in keys), recurrent, max(len(keys), *map(len, recurrent_lists)))
+    if isinstance(state, Cache):  # a 4.x DynamicCache
+        return Kept(field, type(state).__name__, len(state), 0, len(state))
+    return Kept(field, type(state).__name__, 0, 1, None)  # RWKV's list of state tensors: not laid out by layer
+
+
+def key_value_shapes(state) -> dict[int, tuple]:
+    """The shape of each attention layer's keys, by layer index (a hybrid's recurrent layers have none)."""
+    if isinstance(state, tuple) and all(isinstance(layer, tuple) for layer in state):
+        return {index: tuple(layer[0].shape) for index, layer in enumerate(state)}
+    if getattr(state, "layers", None) is not None:
+        return {index: tuple(layer.keys.shape) for index, layer in enumerate(state.layers) if _holds(getattr(layer, "keys", None))}
+    return {index: tuple(keys.shape) for index, keys in enumerate(getattr(state, "key_cache", ())) if _holds(keys)}
+
+
+def _holds(tensor) -> bool:
+    return isinstance(tensor, torch.Tensor) and tensor.numel() > 0
+
+
+def reordered(state, parent: torch.Tensor):
+    """The state of each surviving beam: its parent's (row `parent[i]` of every tensor along the batch)."""
+    if isinstance(state, torch.Tensor):
+        return state.index_select(0, parent)
+    if isinstance(state, (tuple, list)):  # 4.x's (key, value) per layer; RWKV's list of state tensors
+        return type(state)(reordered(part, parent) for part in state)
+    if getattr(state, "layers", None) is None and any(isinstance(getattr(state, name, None), list) for name in PER_LAYER_LISTS_4X):
+        # transformers 4.x's caches of Mamba and the hybrids: per-layer lists (MambaCache has no reorder_cache, LFM2's fails on
+        # the empty keys of its convolution layers)
+        for name in PER_LAYER_LISTS_4X:
+            tensors = getattr(state, name, None)
+            if isinstance(tensors, list):
+                tensors[:] = [tensor.index_select(0, parent.to(tensor.device)) if _holds(tensor) else tensor for tensor in tensors]
+        return state
+    state.reorder_cache(parent)  # a Cache, key/value and recurrent layers alike
+    return state
