@@ -22,10 +22,34 @@ or batch size, one row instead of N — which BLAS kernels block and sum in a di
 # attention) by shape — the same reordering, compounded through the same 28 layers. Not yet
 # measured on a GPU; a GPU run that exceeds a bound fails naming the largest difference.
 KERNEL_ATOL = {"float32": 5e-4, "bfloat16": 0.5}
+# Those bounds hold for logits up to 32 (the articles' top scores reach 27.75). The drift is a few units in the last place of the
+# values summed into a logit, and both dtypes space their values relative to magnitude, so at another scale the bound scales with
+# it: transformers 4.x's tied head gives the stand-in's logits about half that size, and half the drift.
+KERNEL_ATOL_SCALE = 32.0
 
 
 def kernel_atol(dtype: str) -> float:
     return KERNEL_ATOL[dtype]
+
+
+def kernel_drift_at(dtype: str, scale: float) -> float:
+    """The largest drift between kernel paths for logits whose largest magnitude is `scale` (at least that of logits of 1)."""
+    return KERNEL_ATOL[dtype] * max(scale, 1.0) / KERNEL_ATOL_SCALE
+
+
+# S4: a float32 softmax sums n exponentials in float32, then divides. By Higham and Mary's probabilistic rounding-error analysis
+# ("A new approach to probabilistic rounding error analysis", SIAM J. Sci. Comput. 41, 2019, thm. 2.4) the relative error of a
+# sum of n terms stays below λ·√n·u, u = 2⁻²⁴, with probability at least 1 − 2n·exp(−λ²/2); λ = 7 fails for n = 151,936 with
+# probability below 1e-5, and bounds the sum of the probabilities at 1.6e-4 from 1, plus the exponential's and the division's
+# rounding (a few u). Measured: Gemma2's flat, soft-capped distribution sums to 1.0000384 summed in float32; the stand-in's to
+# within 1e-6. A normalisation bug moves the sum by far more; the exact (float64) softmax of the same scores sums to 1 within
+# 1e-15.
+SOFTMAX_LAMBDA, FLOAT32_UNIT_ROUNDOFF = 7.0, 2.0**-24
+
+
+def softmax_sum_bound(n: int) -> float:
+    """How far from 1 a float32 softmax of n scores may sum by rounding alone."""
+    return (SOFTMAX_LAMBDA * n**0.5 + 4) * FLOAT32_UNIT_ROUNDOFF
 
 
 # Snapshots: the same weights and dtype, maybe on another machine: a recording made on one CPU is
