@@ -55,9 +55,9 @@ class Kept:
     def __str__(self) -> str:
         if self.nothing:
             return "nothing handed back between steps"
-        parts = [f"{count} {what} layers" for count, what in ((self.key_value_layers, "key/value"), (self.recurrent_layers, "recurrent"))
-                 if count]
-        return f"{' and '.join(parts) or 'a state'} ({self.kind}, returned as `{self.field}`)"
+        parts = [f"{count} {what} layer{'s' if count > 1 else ''}" for count, what in ((self.key_value_layers, "key/value"),
+                                                                                   (self.recurrent_layers, "recurrent")) if count]
+        return f"{' and '.join(parts) or 'a recurrent state'} ({self.kind}, returned as `{self.field}`)"
 
 
 NOTHING = Kept(None, "", 0, 0, None)
@@ -82,7 +82,9 @@ def kept(field: str | None, state) -> Kept:
         return Kept(field, type(state).__name__, sum(_holds(tensor) for tensor in keys), recurrent, max(len(keys), *map(len, recurrent_lists)))
     if isinstance(state, Cache):  # a 4.x DynamicCache
         return Kept(field, type(state).__name__, len(state), 0, len(state))
-    return Kept(field, type(state).__name__, 0, 1, None)  # RWKV's list of state tensors: not laid out by layer
+    # RWKV's list of state tensors, each holding every layer: not laid out by layer
+    kind = f"{type(state).__name__} of {len(state)} tensors" if isinstance(state, (list, tuple)) else type(state).__name__
+    return Kept(field, kind, 0, 0, None)
 
 
 def key_value_shapes(state) -> dict[int, tuple]:

@@ -10,7 +10,7 @@ from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutpu
 from genspec import FIXTURES, state
 from genspec.classification import stored_shapes
 from genspec.run.version_rules import TRANSFORMERS_5, printed_activation
-from spec.conftest import on_this_release, stored_tensors
+from spec.conftest import on_this_release, stored_norm_weights, stored_tensors
 
 PRINTED = FIXTURES / "printed"
 # The articles print the tree twice, differing only in the act_fn line (see X1).
@@ -56,7 +56,11 @@ def test_the_trees_norms_scale_by_the_checkpoints_weights(model, source, setting
     computes its formula with the weight the checkpoint stores; checked on the first decoder layer's norms and the final one."""
     norms = {name: module for name, module in model.named_modules() if is_norm(module) and not OTHER_LAYER.search(name + ".")}
     stored = stored_tensors(source.path, [f"{name}.{part}" for name in norms for part in ("weight", "bias")], model.base_model_prefix)
+    renamed = stored_under_other_names(source.path, {name: norm for name, norm in norms.items() if f"{name}.weight" not in stored})
+    stored |= {f"{name}.weight": tensor for name, (_, tensor) in renamed.items()}
     assert norms and all(f"{name}.weight" in stored for name in norms), f"norms {sorted(norms)}, stored {sorted(stored)}"
+    if renamed:
+        evidence(f"stored under other names, which this release renames on loading: {', '.join(f'{name} as {key}' for name, (key, _) in renamed.items())}")
     forms = set()
     for name, norm in norms.items():
         weight = stored[f"{name}.weight"].to(settings.device, torch.float32)
@@ -86,6 +90,21 @@ def test_the_trees_norms_scale_by_the_checkpoints_weights(model, source, setting
     weights = [stored[f"{name}.weight"] for name in norms]
     evidence(f"{len(norms)} norms checked ({', '.join(sorted(forms))}), their stored weights from "
              f"{min(w.min() for w in weights):.3g} to {max(w.max() for w in weights):.3g}")
+
+
+def stored_under_other_names(checkpoint, norms) -> dict:
+    """Norms whose weight the checkpoint stores under another name (Nemotron-H's backbone.*, OLMo-hybrid's attention_layer_norm, which
+    transformers 5 renames on loading): found by their values, where exactly one stored norm weight holds them. {name: (key, tensor)}"""
+    if not norms:
+        return {}
+    candidates = stored_norm_weights(checkpoint)
+    found = {}
+    for name, norm in norms.items():
+        weight = norm.weight.detach().cpu()
+        matches = [(key, tensor) for key, tensor in candidates.items() if tensor.shape == weight.shape and torch.equal(tensor.to(weight.dtype), weight)]
+        if len(matches) == 1:
+            found[name] = matches[0]
+    return found
 
 
 OTHER_LAYER = re.compile(r"\.[1-9]\d*\.")  # a module of a decoder layer other than the first

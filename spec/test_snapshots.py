@@ -49,6 +49,11 @@ def test_ids_and_texts_compare_exactly():
     assert drift.path == "ids" and "differs from index 2" in drift.message
 
 
+def test_a_string_that_differs_is_shown_whole_on_both_sides():
+    [drift] = observations.compare({"act_fn": "SiLU()"}, {"act_fn": "SiLUActivation()"}, ATOL, RTOL)
+    assert drift.message == "recorded 'SiLU()', observed 'SiLUActivation()' (they differ from character 4)", drift.message
+
+
 def test_corrupt_snapshot_fails_naming_the_file(tmp_path):
     damaged = tmp_path / "test_something.json"
     damaged.write_text('{"ids": [1, 2')

@@ -79,7 +79,10 @@ def compare(recorded, observed, atol: float, rtol: float, path: str = "", strict
 
 
 def _exact_difference(recorded, observed) -> str:
-    if isinstance(recorded, (list, str)) and isinstance(observed, type(recorded)):
+    if isinstance(recorded, str) and isinstance(observed, str):  # a repr, a text: read whole, both sides
+        first = next((i for i, (a, b) in enumerate(zip(recorded, observed, strict=False)) if a != b), min(len(recorded), len(observed)))
+        return f"recorded {recorded!r}, observed {observed!r} (they differ from character {first})"
+    if isinstance(recorded, list) and isinstance(observed, list):
         first = next((i for i, (a, b) in enumerate(zip(recorded, observed, strict=False)) if a != b), min(len(recorded), len(observed)))
         return f"differs from index {first}: recorded {recorded[first:first + 8]!r}, observed {observed[first:first + 8]!r}"
     return f"recorded {recorded!r}, observed {observed!r}"

@@ -108,10 +108,21 @@ class ProofReport:
                 terminalreporter.write_line(line, **{colours.get(row["status"], "white"): True})
         counts = {status: sum(row["status"] == status for row in rows) for status in STATUS_ORDER}
         write(", ".join(f"{count} {status}" for status, count in counts.items() if count))
+        write(proven_of_applying(rows))
         path = self.config.getoption(options.CLAIMS_REPORT)
         if path:
             written = write_reports(Path(path), environment, rows, self.tests)
             write("claims report: " + ", ".join(str(each) for each in written))
+
+
+def proven_of_applying(rows: list[dict]) -> str:
+    """How much of the proof this run reached: claims proven of those that apply to the model (all but the not applicable, on
+    the articles' model all of them; the claims left out by --claims not counted)."""
+    applying = [row for row in rows if row["status"] not in ("not applicable", "not run")]
+    proven = sum(row["status"] == "proven" for row in applying)
+    others = {status: sum(row["status"] == status for row in applying) for status in STATUS_ORDER if status != "proven"}
+    rest = ", ".join(f"{count} {status}" for status, count in others.items() if count)
+    return f"proven: {proven} of the {len(applying)} claims that apply to this model" + (f" ({rest})" if rest else "")
 
 
 def generation_settings(checkpoint: Path) -> dict:
@@ -232,7 +243,7 @@ def write_reports(path: Path, environment: dict, rows: list[dict], tests: dict) 
 def to_markdown(environment: dict, rows: list[dict], tests: dict) -> str:
     lines = ["# genspec proof report", "", "| setting | value |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in environment.items() if value is not None]
-    lines += ["", "| claim | kind | status | detail | where |", "|---|---|---|---|---|"]
+    lines += ["", proven_of_applying(rows), "", "| claim | kind | status | detail | where |", "|---|---|---|---|---|"]
     lines += [f"| {r['id']} | {r['kind']} | {r['status']} | {_cell(r['detail'])} | {r['where']} |" for r in rows]
     drawn = [(row, pictures.of_claim(row, tests)) for row in rows]
     drawn = [(row, found) for row, found in drawn if found]
