@@ -1,6 +1,7 @@
 """Shared, session-scoped forward passes: each prompt goes through the model once per run."""
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -91,12 +92,16 @@ GREEDY_STEPS = 32
 CHAT_PROMPTS = ("how-are-you-chat", "why-are-you-running-chat")
 
 
+NORM_WEIGHT = re.compile(r"norm[^.]*\.weight$")
+
+
 def stored_norm_weights(checkpoint_path) -> dict[str, torch.Tensor]:
     """Every norm weight as the checkpoint's safetensors store it, by name (read from the files, not from a loaded model)."""
     stored = {}
     for file in checkpoint_path.glob("*.safetensors"):
         with safe_open(str(file), framework="pt") as handle:
-            stored |= {name: handle.get_tensor(name) for name in handle.keys() if name.endswith("norm.weight")}  # noqa: SIM118 (not a dict)
+            # Qwen3's "…norm.weight"; other families name them "…norm_f.weight", "…layernorm.weight"
+            stored |= {name: handle.get_tensor(name) for name in handle.keys() if NORM_WEIGHT.search(name)}  # noqa: SIM118 (not a dict)
     return stored
 
 

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from huggingface_hub import snapshot_download
-from huggingface_hub.errors import LocalEntryNotFoundError
+from huggingface_hub import scan_cache_dir, snapshot_download
+from huggingface_hub.errors import CacheNotFound, LocalEntryNotFoundError
 from safetensors import SafetensorError, safe_open
 
 from genspec.embedded.checkpoint import PROFILES, ensure_stand_in
@@ -20,6 +20,7 @@ from genspec.run.weights_identity import checkpoint_sha256
 
 REAL_MODEL = "Qwen/Qwen3-0.6B"
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+FULL_COMMIT, SHORT_COMMIT = re.compile(r"[0-9a-f]{40}"), re.compile(r"[0-9a-f]{4,39}")
 HOW_TO_GET_REAL_WEIGHTS = (
     f"on a machine with network run `hf download {REAL_MODEL}`, "
     f"then `pytest --model {REAL_MODEL}` (or `--model DIR` for a local copy)"
@@ -47,6 +48,9 @@ def resolve(requested: str, seed: int, cache_root: Path, hub_cache: Path | None 
     if requested in PROFILES:
         return _stand_in(requested, seed, cache_root)
     candidate = Path(requested).expanduser()
+    repo_id, at, revision = requested.partition("@")
+    if at and not candidate.exists() and HUB_ID.match(repo_id):
+        return _hub_revision(requested, repo_id, revision, cache_root, hub_cache)
     if candidate.exists() or not HUB_ID.match(requested):
         return _local(requested, candidate, cache_root)
     return _hub(requested, seed, cache_root, hub_cache)
@@ -78,6 +82,42 @@ def _hub(repo_id: str, seed: int, cache_root: Path, hub_cache: Path | None) -> M
     check_checkpoint(snapshot)
     return ModelSource(repo_id, snapshot, f"{repo_id}@{snapshot.name}", is_stand_in=False, revision=snapshot.name,
                        weights_sha256=checkpoint_sha256(snapshot, cache_root))
+
+
+def _hub_revision(requested: str, repo_id: str, revision: str, cache_root: Path, hub_cache: Path | None) -> ModelSource:
+    """`REPO@REV`: a commit (full, or the start of one as the hub's pages show it), a branch or a tag, read from the local cache only.
+    An old revision of a model update stays in the cache beside the new one, so both can be proven and compared."""
+    cached = _cached_revisions(repo_id, hub_cache)
+    commit = revision
+    if not FULL_COMMIT.fullmatch(revision):
+        by_ref = [commit for commit, refs in cached.items() if revision in refs]
+        by_start = [commit for commit in cached if SHORT_COMMIT.fullmatch(revision) and commit.startswith(revision)]
+        matches = by_ref or by_start
+        if len(matches) > 1:
+            raise ModelSourceError(f"--model {requested}: {revision} begins {len(matches)} cached revisions of {repo_id} "
+                                   f"({', '.join(sorted(matches))}); give more of the commit hash.")
+        commit = matches[0] if matches else revision
+    try:
+        snapshot = Path(snapshot_download(repo_id, revision=commit, local_files_only=True, cache_dir=hub_cache))
+    except LocalEntryNotFoundError:
+        held = "; ".join(f"{commit[:12]}{' (' + ', '.join(sorted(refs)) + ')' if refs else ''}" for commit, refs in cached.items())
+        raise ModelSourceError(
+            f"--model {requested}: revision {revision} of {repo_id} is not in the local Hugging Face cache, which holds "
+            + (f"{held}." if cached else "no revision of it.")
+            + f" On a machine with network run `hf download {repo_id} --revision {revision}`.") from None
+    check_checkpoint(snapshot)
+    return ModelSource(requested, snapshot, f"{repo_id}@{snapshot.name}", is_stand_in=False, revision=snapshot.name,
+                       weights_sha256=checkpoint_sha256(snapshot, cache_root))
+
+
+def _cached_revisions(repo_id: str, hub_cache: Path | None) -> dict[str, set[str]]:
+    """The cached revisions of a model repository: commit hash -> the refs (branches, tags) that point at it."""
+    try:
+        info = scan_cache_dir(hub_cache)
+    except CacheNotFound:
+        return {}
+    return {revision.commit_hash: set(revision.refs) for repo in info.repos if repo.repo_id == repo_id and repo.repo_type == "model"
+            for revision in repo.revisions}
 
 
 def check_checkpoint(directory: Path) -> None:
