@@ -10,8 +10,6 @@ The user's own caches and genspec's environment variables play no part.
 Runs the suite in subprocesses, so it is deselected from the default run: `pytest -m end_to_end`.
 """
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pytest
 
 from genspec import REPOSITORY
 from genspec.embedded.checkpoint import ensure_stand_in
+from genspec.embedded.hub_cache import MANIFEST, add_revision, place
 from genspec.run import claims
 from genspec.run.printed import articles as printed
 from genspec.run.subprocess_run import run_suite
@@ -27,34 +26,14 @@ REAL_ID = "Qwen/Qwen3-0.6B"
 REVISION = "0123456789abcdef0123456789abcdef01234567"  # made up: no such commit exists on the hub
 
 
-def place(file: Path, target: Path) -> None:
-    """A hard link where the filesystem allows it (no 1.5 GB copy), else a copy."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(file, target)
-    except OSError:
-        shutil.copy2(file, target)
-
-
-def as_hub_cache(checkpoint: Path, weights_sha256: str, hub_cache: Path) -> None:
+def as_hub_cache(checkpoint: Path, hub_cache: Path) -> None:
     """The checkpoint laid out as `hf download` leaves it: blobs, a snapshot of links to them, refs/main."""
-    repository = hub_cache / ("models--" + REAL_ID.replace("/", "--"))
-    snapshot = repository / "snapshots" / REVISION
-    snapshot.mkdir(parents=True)
-    for file in sorted(checkpoint.iterdir()):
-        if file.name == "stand-in.json":
-            continue  # the build's manifest: the real checkpoint has none
-        # The hub names a weights blob by its sha256; small files are named by their git hash, any name serves here.
-        blob = repository / "blobs" / (weights_sha256 if file.suffix == ".safetensors" else f"{file.name}.blob")
-        place(file, blob)
-        (snapshot / file.name).symlink_to(os.path.relpath(blob, snapshot))
-    (repository / "refs").mkdir()
-    (repository / "refs" / "main").write_text(REVISION)
+    add_revision(checkpoint, hub_cache, REAL_ID, REVISION)
 
 
 def as_local_directory(checkpoint: Path, directory: Path) -> None:
     for file in checkpoint.iterdir():
-        if file.name != "stand-in.json":
+        if file.name != MANIFEST:
             place(file, directory / file.name)
 
 
@@ -94,7 +73,7 @@ def stand_in(settings):
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
 def test_hub_cache_path(stand_in, settings, tmp_path, dtype):
     """`pytest --model Qwen/Qwen3-0.6B` on a cache that holds it: the hub id and revision in the header, the claims on trial."""
-    as_hub_cache(stand_in.path, stand_in.weights_sha256, tmp_path / "hub")
+    as_hub_cache(stand_in.path, tmp_path / "hub")
     done, report = run_suite(["--model", REAL_ID], dtype, tmp_path, settings.cache_root)
     assert f"genspec model: {REAL_ID} -> {REAL_ID}@{REVISION}" in done.stdout  # the header
     assert report["environment"]["identity"] == f"{REAL_ID}@{REVISION}" and report["environment"]["revision"] == REVISION and report["environment"]["fell_back"] is None

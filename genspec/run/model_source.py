@@ -100,7 +100,7 @@ def _hub_revision(requested: str, repo_id: str, revision: str, cache_root: Path,
     try:
         snapshot = Path(snapshot_download(repo_id, revision=commit, local_files_only=True, cache_dir=hub_cache))
     except LocalEntryNotFoundError:
-        held = "; ".join(f"{commit[:12]}{' (' + ', '.join(sorted(refs)) + ')' if refs else ''}" for commit, refs in cached.items())
+        held = "; ".join(f"{commit[:12]}{' (' + ', '.join(sorted(refs)) + ')' if refs else ''}" for commit, refs in sorted(cached.items()))
         raise ModelSourceError(
             f"--model {requested}: revision {revision} of {repo_id} is not in the local Hugging Face cache, which holds "
             + (f"{held}." if cached else "no revision of it.")
@@ -120,15 +120,39 @@ def _cached_revisions(repo_id: str, hub_cache: Path | None) -> dict[str, set[str
             for revision in repo.revisions}
 
 
+GGUF_WAY = (". transformers dequantizes a GGUF file: AutoModelForCausalLM.from_pretrained(DIR, gguf_file=NAME), then "
+            "save_pretrained() to a directory, and give that.")
+
+
+def _json_or_empty(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def check_checkpoint(directory: Path) -> None:
     """Raise ModelSourceError unless `directory` holds a config and readable safetensors."""
     where = f"--model {directory}"
+    if directory.is_file():
+        kind = "a GGUF file (llama.cpp's format)" if directory.suffix == ".gguf" else "a file"
+        raise ModelSourceError(f"{where}: {kind}, not a checkpoint directory. Give the directory that holds config.json and "
+                               "*.safetensors" + (GGUF_WAY if directory.suffix == ".gguf" else "."))
     if not directory.is_dir():
         raise ModelSourceError(
             f"{where}: no such directory. Give `embedded`, a hub id such as {REAL_MODEL}, "
             "or a directory holding config.json and *.safetensors."
         )
     config = directory / "config.json"
+    adapter = directory / "adapter_config.json"
+    if not config.is_file() and adapter.is_file():
+        base = _json_or_empty(adapter).get("base_model_name_or_path", "the base model")
+        raise ModelSourceError(f"{where}: a PEFT adapter (adapter_config.json), not a model: it holds only the adapter's own weights. "
+                               f"Merge it into its base model ({base}) with peft's merge_and_unload(), save_pretrained() the result, "
+                               "and give that directory.")
+    ggufs = sorted(p.name for p in directory.glob("*.gguf"))
+    if not config.is_file() and ggufs:
+        raise ModelSourceError(f"{where}: only GGUF weights ({', '.join(ggufs)}, llama.cpp's format); genspec loads safetensors" + GGUF_WAY)
     if not config.is_file():
         raise ModelSourceError(f"{where}: no config.json there; this is not a checkpoint directory.")
     try:
@@ -138,6 +162,9 @@ def check_checkpoint(directory: Path) -> None:
     weights = sorted(directory.glob("*.safetensors"))
     if not weights:
         pickles = [p.name for p in directory.glob("*.bin")] + [p.name for p in directory.glob("*.pt")]
+        if ggufs:
+            raise ModelSourceError(f"{where}: only GGUF weights ({', '.join(ggufs)}, llama.cpp's format); genspec loads safetensors"
+                                   + GGUF_WAY)
         if pickles:
             raise ModelSourceError(
                 f"{where}: only pickle weights ({', '.join(pickles)}); genspec loads safetensors only, "
