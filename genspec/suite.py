@@ -20,7 +20,7 @@ from genspec.run.loading import TRANSFORMERS, load_pretrained, load_tokenizer, t
 from genspec.run.platform import recording_key
 from genspec.run.tolerances import snapshot_tolerance
 
-pytest_plugins = ["genspec.reports.proof_report", "genspec.run.parallel"]
+pytest_plugins = ["genspec.reports.proof_report", "genspec.reports.unfinished_update", "genspec.run.parallel"]
 
 SOURCE_KEY, SETTINGS_KEY = options.SOURCE_KEY, options.SETTINGS_KEY
 APPLICABILITY_KEY = pytest.StashKey[applicability.Applicability]()
@@ -56,9 +56,12 @@ def pytest_configure(config):
     config.stash[SOURCE_KEY] = source
     try:
         tokenizer = load_tokenizer(source.path)
+        startup.check_tokenizer(tokenizer, source.path, f"--model {settings.model}")
     except (OSError, ValueError) as error:
         raise pytest.UsageError(f"--model {settings.model}: its tokenizer does not load with transformers {transformers.__version__} "
                                 f"({error}). Check the tokenizer files in {source.path}.") from None
+    except startup.CannotStart as error:
+        raise pytest.UsageError(str(error)) from None
     config.stash[TOKENIZER_KEY] = tokenizer
     config.stash[APPLICABILITY_KEY] = applicability.of(source.path, tokenizer)
 
@@ -219,17 +222,38 @@ class LoadedModel(NamedTuple):
     info: dict  # from_pretrained's loading info: missing, unexpected and mismatched keys
 
 
-@pytest.fixture(scope="session")
-def loaded_model(source, settings) -> LoadedModel:
-    """The causal LM, loaded once per session as the articles load it."""
+MODEL_KEY = pytest.StashKey[LoadedModel]()  # the causal LM, loaded before the first test
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    """The causal LM is loaded once, after collection and before any test, where a selected test needs it: a checkpoint that does
+    not load (what the checks before the run did not foresee) stops the run in one ERROR line and exit code 4, as they do."""
+    config = session.config
+    if config.option.collectonly or SETTINGS_KEY not in config.stash or MODEL_KEY in config.stash:
+        return
+    if any({"model", "loaded_model"} & set(getattr(item, "fixturenames", ())) for item in session.items):
+        config.stash[MODEL_KEY] = _load_causal_lm(config.stash[SOURCE_KEY], config.stash[SETTINGS_KEY])
+
+
+def _load_causal_lm(source, settings) -> LoadedModel:
     with transformers_messages() as log:
         try:
             model, info = load_pretrained(AutoModelForCausalLM, source.path, settings.dtype, settings.device)
-        except Exception as error:  # noqa: BLE001 (what startup's checks did not foresee: one line, not a traceback per test)
-            pytest.exit(f"--model {settings.model}: does not load as a causal LM with transformers {transformers.__version__}: "
-                        f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}",
-                        returncode=pytest.ExitCode.USAGE_ERROR)
+        except Exception as error:  # noqa: BLE001 (whatever it is, one line: the run cannot prove anything on this checkpoint)
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise pytest.UsageError(f"--model {settings.model}: does not load as a causal LM with transformers {transformers.__version__} "
+                                    f"({type(error).__name__}: {first}). genspec loads a checkpoint's safetensors in float32 or "
+                                    "bfloat16 with AutoModelForCausalLM, as the articles do.") from None
     return LoadedModel(model, log, info)
+
+
+@pytest.fixture(scope="session")
+def loaded_model(pytestconfig) -> LoadedModel:
+    """The causal LM, loaded once per session as the articles load it (before the first test: pytest_collection_finish)."""
+    if MODEL_KEY not in pytestconfig.stash:  # a test that asks for it indirectly, found only now
+        pytestconfig.stash[MODEL_KEY] = _load_causal_lm(pytestconfig.stash[SOURCE_KEY], pytestconfig.stash[SETTINGS_KEY])
+    return pytestconfig.stash[MODEL_KEY]
 
 
 @pytest.fixture(scope="session")

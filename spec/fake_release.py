@@ -8,12 +8,14 @@ Declarations only (the verdicts must not move):
 Behaviour (the claims about the state must fail, naming it):
 - no_state: the forward no longer hands back what it keeps;
 - state_forgets: a state fed back has lost its first token's keys and values, so it changes the tokens.
+Loading (the run must stop in one ERROR line, spec/test_model_option.py):
+- load_fails: from_pretrained raises what no check before the run foresaw (bitsandbytes' missing accelerate).
 """
 
 import os
 from dataclasses import dataclass
 
-from transformers import Cache, Qwen3ForCausalLM, Qwen3Model
+from transformers import AutoModelForCausalLM, Cache, Qwen3ForCausalLM, Qwen3Model
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
 RELEASE = os.environ.get("FAKE_TRANSFORMERS_RELEASE", "")
@@ -52,9 +54,15 @@ def forward_forgetting_the_first_token(self, *args, **kwargs):
 
 FORWARDS = {"forward_as_kwargs": forward_as_kwargs, "field_renamed": forward_with_past_key_values, "no_state": forward_without_state,
             "state_forgets": forward_forgetting_the_first_token}
+def from_pretrained_failing(*args, **kwargs):
+    raise ImportError("Using bitsandbytes 4-bit quantization requires accelerate: pip install 'accelerate>=1.1.0'")
+
+
 if RELEASE == "stateful_mark":
     Qwen3ForCausalLM._is_stateful = Qwen3Model._is_stateful = True
 elif RELEASE in FORWARDS:
     Qwen3ForCausalLM.forward = FORWARDS[RELEASE]
+elif RELEASE == "load_fails":
+    AutoModelForCausalLM.from_pretrained = from_pretrained_failing
 elif RELEASE:
     raise ValueError(f"FAKE_TRANSFORMERS_RELEASE={RELEASE!r}: not a fake release this module knows")

@@ -116,9 +116,16 @@ def _run_until_it_stops(arguments: list[str], environment: dict | None = None) -
     ("short_window", "this model reads at most 24 tokens (its config's max_position_embeddings), and the proof's texts run to 64"),
     ("vocab_disagrees", ("model.safetensors stores transformer.tokens_embed.weight as 151680×64, but config.json makes it 151000×64: "
                         "the config and the weights disagree")),
+    ("quantized", ("a quantized checkpoint (bitsandbytes, 4-bit, config.json's quantization_config): genspec proves the claims on the "
+                   "model's float weights")),
+    ("gguf_only", "only GGUF weights (model-Q4_K_M.gguf, llama.cpp's format); genspec loads safetensors. transformers dequantizes"),
+    ("adapter_only", ("a PEFT adapter (adapter_config.json), not a model: it holds only the adapter's own weights. Merge it into its base "
+                     "model (Qwen/Qwen3-0.6B)")),
+    ("tokenizer_larger", "the tokenizer has 151,644 tokens but the model embeds 151,000 (config.json's vocab_size)"),
 ])
 def test_a_checkpoint_that_is_not_a_causal_lm_stops_the_run_with_one_line(kind, expected, tmp_path):
-    """A seq2seq model, a model that needs its own code, a config that disagrees with the weights: one line before any test."""
+    """A seq2seq model, a model that needs its own code, a config that disagrees with the weights, a quantized checkpoint, GGUF
+    weights, an adapter without its model, a tokenizer larger than the model's embedding: one line before any test."""
     directory = write_broken_checkpoint(kind, tmp_path / kind)
     line = _run_until_it_stops(["--model", str(directory)])
     assert line.startswith(f"ERROR: --model {directory}: " + expected.format(release=transformers.__version__)), line
@@ -138,3 +145,26 @@ def test_a_cache_folder_that_cannot_be_made_stops_the_run_with_one_line(tmp_path
     line = _run_until_it_stops([], {"GENSPEC_CACHE": str(cache)})
     assert line == f"ERROR: GENSPEC_CACHE={cache}: the stand-in cache folder {cache} cannot be made (Not a directory). " \
                    "Point it at a folder you can write to.", line
+
+
+def test_a_gguf_file_given_as_the_model_says_what_it_is(tmp_path):
+    gguf = write_broken_checkpoint("gguf_only", tmp_path / "download") / "model-Q4_K_M.gguf"
+    with pytest.raises(model_source.ModelSourceError, match=r"a GGUF file \(llama.cpp's format\), not a checkpoint directory"):
+        model_source.check_checkpoint(gguf)
+
+
+def test_a_fine_tune_saved_without_its_tokenizer_stops_the_run_with_one_line(tiny_stand_in, tmp_path):
+    """Weights and config only, as many fine-tune outputs are saved: one line saying which files to copy, not 52 errors."""
+    directory = tmp_path / "my-fine-tune"
+    directory.mkdir()
+    for name in ("config.json", "generation_config.json", "model.safetensors"):
+        (directory / name).write_bytes((tiny_stand_in / name).read_bytes())
+    line = _run_until_it_stops(["--model", str(directory)])
+    assert line.startswith(f"ERROR: --model {directory}: no tokenizer in {directory}") and "tokenizer.json" in line, line
+
+
+def test_a_checkpoint_that_fails_to_load_stops_the_run_with_one_line(tiny_stand_in):
+    """The safety net: what no check foresaw (a release's from_pretrained raising) stops before any test in the same form, exit 4."""
+    line = _run_until_it_stops(["--model", str(tiny_stand_in), "-p", "spec.fake_release"], {"FAKE_TRANSFORMERS_RELEASE": "load_fails"})
+    assert line.startswith(f"ERROR: --model {tiny_stand_in}: does not load as a causal LM with transformers {transformers.__version__} "
+                           "(ImportError: Using bitsandbytes 4-bit quantization requires accelerate"), line

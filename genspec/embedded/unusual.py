@@ -71,7 +71,8 @@ STATEFUL |= HYBRIDS
 # reply under seeds 0 and 1 (G5 has nothing to show); four on, it varies.
 MLP_GAINS = {"gpt1": 8.0}
 SEED_SHIFTS = {"gpt1": 2, "qwen3_next": 4}
-BROKEN = ("seq2seq", "remote_code", "vocab_disagrees", "short_window", "nan_layer")
+BROKEN = ("seq2seq", "remote_code", "vocab_disagrees", "short_window", "nan_layer", "quantized", "gguf_only", "adapter_only",
+          "tokenizer_larger")
 
 
 def write_stateful_checkpoint(family: str, directory: Path, seed: int = 0) -> Path:
@@ -86,6 +87,21 @@ def write_broken_checkpoint(kind: str, directory: Path, seed: int = 0) -> Path:
     if kind == "seq2seq":
         return _save(randomized(T5ForConditionalGeneration(T5Config(d_model=64, d_kv=16, d_ff=128, num_layers=1, num_heads=4,
                                                                     decoder_start_token_id=0, **TOKENS)), seed), directory)
+    if kind == "tokenizer_larger":  # a model that embeds 151,000 ids beside a tokenizer of 151,644
+        config = STATEFUL["gpt1"]()
+        config.vocab_size = PLAIN_VOCAB - 680
+        return _save(randomized(AutoModelForCausalLM.from_config(config), seed + SEED_SHIFTS["gpt1"]), directory)
+    if kind == "gguf_only":  # what a GGUF download holds: one file in llama.cpp's format (its magic number, then nothing here)
+        directory.mkdir(parents=True)
+        (directory / "model-Q4_K_M.gguf").write_bytes(b"GGUF\x03\x00\x00\x00")
+        return directory
+    if kind == "adapter_only":  # a LoRA adapter as peft saves it: its config and its own weights, no model
+        directory.mkdir(parents=True)
+        (directory / "adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "base_model_name_or_path": "Qwen/Qwen3-0.6B",
+                                                                   "r": 8, "target_modules": ["q_proj", "v_proj"]}), encoding="utf-8")
+        save_file({"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight": torch.zeros(8, 1024)},
+                  str(directory / "adapter_model.safetensors"), metadata={"format": "pt"})
+        return directory
     write_stateful_checkpoint("gpt1", directory, seed)
     config_path = directory / "config.json"
     config = json.loads(config_path.read_text(encoding="utf-8"))
@@ -99,6 +115,9 @@ def write_broken_checkpoint(kind: str, directory: Path, seed: int = 0) -> Path:
         tensors = load_file(str(directory / "model.safetensors"))
         tensors["transformer.positions_embed.weight"] = tensors["transformer.positions_embed.weight"][:24].clone()
         save_file(tensors, str(directory / "model.safetensors"), metadata={"format": "pt"})
+    elif kind == "quantized":  # as bitsandbytes' 4-bit save writes it (its weights here are the float ones: it stops before)
+        config["quantization_config"] = {"quant_method": "bitsandbytes", "load_in_4bit": True, "bnb_4bit_quant_type": "nf4",
+                                         "bnb_4bit_compute_dtype": "bfloat16"}
     elif kind == "nan_layer":
         weights = directory / "model.safetensors"
         tensors = load_file(str(weights))

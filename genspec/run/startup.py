@@ -41,6 +41,7 @@ def check_cache_folder(root: Path, given_as: str) -> None:
 def check_causal_lm(directory: Path, where: str) -> None:
     """Raise CannotStart unless transformers can load `directory` as a causal LM without running the checkpoint's own code."""
     stored = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    _check_not_quantized(stored, where)
     model_type = stored.get("model_type")
     if model_type not in CONFIG_MAPPING:
         brought = ", ".join(f"{name}: {code}" for name, code in (stored.get("auto_map") or {}).items())
@@ -62,6 +63,34 @@ def check_causal_lm(directory: Path, where: str) -> None:
                           "score the next token from the tokens before it: give one (Qwen/Qwen3-0.6B, GPT-2, Llama, …).")
     _check_context_window(config, where)
     _check_shapes(directory, config, where)
+
+
+def _check_not_quantized(stored: dict, where: str) -> None:
+    """A quantized checkpoint (bitsandbytes, GPTQ, AWQ, …) stores integer weights that only its method's kernels read; the claims
+    are about the model's float computation, in float32 or bfloat16."""
+    quantization = stored.get("quantization_config")
+    if not quantization:
+        return
+    method = quantization.get("quant_method", "an unnamed method")
+    bits = next((f", {bits}-bit" for bits, key in ((4, "load_in_4bit"), (8, "load_in_8bit")) if quantization.get(key)), "")
+    bits = bits or (f", {quantization['bits']}-bit" if quantization.get("bits") else "")
+    raise CannotStart(f"{where}: a quantized checkpoint ({method}{bits}, config.json's quantization_config): genspec proves the "
+                      "claims on the model's float weights, in float32 or bfloat16 (--dtype). Give the checkpoint it was quantized "
+                      "from (for Qwen3-0.6B: --model Qwen/Qwen3-0.6B).")
+
+
+def check_tokenizer(tokenizer, directory: Path, where: str) -> None:
+    """The tokenizer must be the model's own: present (a fine-tune saved with weights and config only has none) and within the
+    model's embedding (an id past vocab_size has no row to look up)."""
+    if not tokenizer("Hi")["input_ids"]:
+        raise CannotStart(f"{where}: no tokenizer in {directory} (no tokenizer.json, vocab or merges: it turns text into no "
+                          "ids). Copy the tokenizer files of the model it was trained from (tokenizer.json, tokenizer_config.json) "
+                          "beside its config.json, as save_pretrained of the tokenizer writes them.")
+    vocab_size = getattr(AutoConfig.from_pretrained(directory, trust_remote_code=False), "vocab_size", None)
+    if isinstance(vocab_size, int) and len(tokenizer) > vocab_size:
+        raise CannotStart(f"{where}: the tokenizer has {len(tokenizer):,} tokens but the model embeds {vocab_size:,} (config.json's "
+                          f"vocab_size): ids from {vocab_size:,} on have no embedding row. The tokenizer is not this model's, or "
+                          "tokens were added without resize_token_embeddings before saving.")
 
 
 # The proof's longest text: the articles' longest chat prompt (17 tokens with Qwen3's tokenizer) and 32 new tokens, rounded up.
