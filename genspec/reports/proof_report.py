@@ -21,6 +21,7 @@ import torch
 import transformers
 
 from genspec import SPEC
+from genspec.files import write_whole
 from genspec.reports import html_page, pictures
 from genspec.run import applicability, claims, options
 
@@ -233,10 +234,10 @@ def _layer_status(tests) -> str:
 def write_reports(path: Path, environment: dict, rows: list[dict], tests: dict) -> tuple[Path, Path, Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     report = {"environment": environment, "claims": rows, "tests": tests}
-    path.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_whole(path, json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     markdown, page = path.with_suffix(".md"), path.with_suffix(".html")
-    markdown.write_text(to_markdown(environment, rows, tests), encoding="utf-8")
-    page.write_text(html_page.render(environment, rows, tests), encoding="utf-8")
+    write_whole(markdown, to_markdown(environment, rows, tests))
+    write_whole(page, html_page.render(environment, rows, tests))
     return path, markdown, page
 
 

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from genspec.files import write_whole
+
 BY_RELEASE = "recorded per transformers release"
 DASH = "–"
 RELEASES_FILE = "releases.json"
@@ -85,7 +87,7 @@ def read_default_range(identity_dtype_directory: Path) -> Releases | None:
 
 def write_default_range(identity_dtype_directory: Path, releases: Releases) -> None:
     identity_dtype_directory.mkdir(parents=True, exist_ok=True)
-    (identity_dtype_directory / RELEASES_FILE).write_text(json.dumps({"transformers": releases.label}, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_whole(identity_dtype_directory / RELEASES_FILE, json.dumps({"transformers": releases.label}, ensure_ascii=False) + "\n")
 
 
 def recordings(content, default: Releases | None) -> dict[Releases | None, object]:

@@ -17,6 +17,7 @@ from packaging.version import Version
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from genspec import FIXTURES
+from genspec.files import write_whole
 from genspec.reports import observations, release_recordings
 from genspec.reports.release_recordings import Judged, Releases
 
@@ -54,6 +55,11 @@ class ObservationExtension(JSONSnapshotExtension):
     default: Releases | None = None  # the range the plain recordings were recorded on (releases.json)
     updating: bool = False
     only_recorded: bool = False  # the test's own rule judges; the snapshot only records
+
+    @classmethod
+    def write_snapshot_collection(cls, *, snapshot_collection, name_order=None) -> None:
+        """As syrupy writes a single-file snapshot, but whole or not at all: a run interrupted while it writes keeps the recording."""
+        write_whole(Path(snapshot_collection.location), next(iter(snapshot_collection)).data)
 
     @classmethod
     def for_run(cls, root: Path, atol: float, rtol: float, **context) -> type["ObservationExtension"]:

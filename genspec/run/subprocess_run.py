@@ -12,7 +12,7 @@ from genspec import REPOSITORY
 TOOL_TESTS = ["test_embedded_default.py", "test_model_option.py", "test_regression_report.py", "test_snapshots.py",
               "test_token_agreement.py", "test_real_checkpoint.py", "test_other_models.py", "test_device_placement.py",
               "test_parallel_run.py", "test_report_page.py", "test_unusual_models.py", "test_loops_on_other_families.py",
-              "test_fake_releases.py"]
+              "test_model_revisions.py", "test_unfinished_update.py", "test_fake_releases.py"]
 
 
 def run_suite(model_arguments: list[str], dtype: str, tmp_path: Path, cache_root: Path, paths=("spec",), report_name="report.json",

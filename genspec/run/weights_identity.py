@@ -7,14 +7,13 @@ cost nothing; other files are hashed once and remembered by path, size and mtime
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from filelock import FileLock
 
 from genspec.embedded.checkpoint import sha256_of_file
+from genspec.files import write_whole
 
 SHA256_NAME = re.compile(r"[0-9a-f]{64}")
 REMEMBERED = "weights-sha256.json"
@@ -53,8 +52,4 @@ def _read(path: Path) -> dict:
 
 
 def _write(path: Path, known: dict) -> None:
-    # Written beside and renamed over: a kill mid-write leaves the old file whole.
-    handle, staging = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(known, stream, indent=1)
-    os.replace(staging, path)
+    write_whole(path, json.dumps(known, indent=1))  # a kill mid-write leaves the old file whole

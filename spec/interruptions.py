@@ -1,0 +1,22 @@
+"""Faults for spec/test_unfinished_update.py, loaded with `-p spec.interruptions` in a subprocess; never by a run of the proof.
+
+GENSPEC_TEST_SNAPSHOT_ROOT: the recordings go to a throwaway folder instead of fixtures/snapshots.
+GENSPEC_TEST_INTERRUPT_AFTER=N: Ctrl-C after N tests, as a user's (pytest handles the KeyboardInterrupt as it handles theirs).
+"""
+
+import os
+from pathlib import Path
+
+from genspec.reports import snapshots
+
+if os.environ.get("GENSPEC_TEST_SNAPSHOT_ROOT"):
+    snapshots.SNAPSHOT_ROOT = Path(os.environ["GENSPEC_TEST_SNAPSHOT_ROOT"])
+
+finished = 0
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    global finished
+    finished += 1
+    if finished == int(os.environ.get("GENSPEC_TEST_INTERRUPT_AFTER", "0")):
+        raise KeyboardInterrupt
