@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from genspec.files import write_whole
 from genspec.reports import observations
 from genspec.run.tolerances import snapshot_tolerance
 
@@ -107,7 +108,7 @@ def main(argv=None) -> int:
     changes, moved, environment = status_changes(before, after), drifts(before, after), environment_changes(before, after)
     markdown = to_markdown(changes, moved, environment, weights_verdict(before, after))
     if arguments.output:
-        arguments.output.write_text(markdown, encoding="utf-8")
+        write_whole(arguments.output, markdown)
     else:
         sys.stdout.write(markdown)
     regressed = any(change["regressed"] for change in changes) or (arguments.fail_on_drift and bool(moved))
