@@ -8,9 +8,11 @@ import json
 import torch
 from packaging.version import Version
 from safetensors import safe_open
-from transformers import AutoModelForSequenceClassification
+from transformers import AutoConfig, AutoModelForSequenceClassification
+from transformers.models.auto.modeling_auto import MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING
 
-from genspec.run.loading import TRANSFORMERS, load_pretrained
+from genspec.run import stored
+from genspec.run.loading import DTYPE_KEYWORD, TRANSFORMERS, load_pretrained
 
 
 # 001: `key_mapping = {"lm_head.weight": "score.weight"}`
@@ -28,17 +30,49 @@ TIED_FORM = ("the general form on a tied save: score.weight is the embedding, wh
              "(the checkpoint stores no lm_head.weight for 001's key_mapping to rename)")
 
 
-def build_classifier(path, vocab_size: int, dtype: str, device: str, head_key: str | None):
+def build_classifier(path, causal_lm, dtype: str, device: str, head_key: str | None):
     """The classifier of 001's loop, and which form it was built in: 001's call where the checkpoint stores its head
     (`head_key`, from stored_head_key); on a tied save (None: GPT-2 saves so), the same model with score tied to the
-    embedding, as the causal LM's head is. Returns (classifier, loading info, form)."""
+    embedding, as the causal LM's head is. Returns (classifier, loading info, form).
+
+    One copy of the weights: the call reads the checkpoint's tensors from `causal_lm`, which loaded the same checkpoint in the
+    same dtype, wherever they are equal to what the files store (checkpoint_tensors), instead of loading them a second time."""
+    tensors = checkpoint_tensors(path, causal_lm, dtype, device)
     if head_key is None:
-        classifier, info = load_pretrained(AutoModelForSequenceClassification, path, dtype, device, num_labels=vocab_size)
+        classifier, info = _load_shared(path, tensors, causal_lm.config.vocab_size, dtype, device)
         classifier.score.weight = classifier.get_input_embeddings().weight
         return classifier, info, TIED_FORM
     form = KEY_MAPPING_FORM if head_key == "lm_head.weight" else \
         f"001's key_mapping with this checkpoint's name for the head: score.weight is the {head_key} it stores"
-    return *load_classifier(path, vocab_size, dtype, device, head_key), form
+    classifier, info = _load_shared(path, tensors, causal_lm.config.vocab_size, dtype, device,
+                                    key_mapping={head_key: "score.weight"})
+    return classifier, info, form
+
+
+def checkpoint_tensors(path, causal_lm, dtype: str, device: str) -> dict[str, torch.Tensor]:
+    """Every tensor the checkpoint stores, by its stored name, in `dtype` on `device`: the causal LM's own parameter where it holds
+    exactly the stored values (shared, not copied), else the stored tensor (transformers 4.x's tied lm_head holds the embedding)."""
+    held = causal_lm.state_dict()
+    tensors = {}
+    for file, key in stored.stored_keys(path):
+        own = held.get(key)
+        if own is not None and stored.equals_stored(own, file, key):
+            tensors[key] = own
+        else:
+            tensors[key] = stored.read(file, key).to(device, getattr(torch, dtype))
+    return tensors
+
+
+def _load_shared(path, tensors: dict, vocab_size: int, dtype: str, device: str, **kwargs):
+    """001's from_pretrained(checkpoint, num_labels=vocab_size, key_mapping=...) with the checkpoint's config, over `tensors` (the
+    checkpoint's, already in memory): transformers renames and places them as it would the files', and keeps them, uncopied."""
+    config = AutoConfig.from_pretrained(path, trust_remote_code=False, num_labels=vocab_size)
+    family = MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING[type(config)]
+    model, info = family.from_pretrained(None, config=config, state_dict=tensors, **{DTYPE_KEYWORD: getattr(torch, dtype)},
+                                         output_loading_info=True, **kwargs)
+    model.to(device)
+    model.requires_grad_(False)
+    return model.eval(), info
 
 
 def stored_head_key(path, model) -> str | None:
@@ -50,13 +84,9 @@ def stored_head_key(path, model) -> str | None:
     head, embedding = model.get_output_embeddings().weight, model.get_input_embeddings().weight
     if head.data_ptr() == embedding.data_ptr():
         return None
-    for file in sorted(path.glob("*.safetensors")):
-        with safe_open(str(file), framework="pt") as handle:
-            for key in handle.keys():  # noqa: SIM118 (not a dict)
-                if tuple(handle.get_slice(key).get_shape()) == tuple(head.shape):
-                    stored = handle.get_tensor(key).to(head)
-                    if torch.equal(stored, head) and not torch.equal(stored, embedding):
-                        return key
+    for file, key in stored.stored_keys(path):
+        if stored.equals_stored(head, file, key) and not stored.equals_stored(embedding, file, key):
+            return key
     return None
 
 
@@ -75,11 +105,9 @@ def stored_lm_head(path, like: torch.Tensor | None = None) -> torch.Tensor | Non
     With `like`, in that tensor's dtype and on its device: the file is read onto the CPU, and a
     comparison with a model's weight on a GPU would otherwise fail before it judged anything.
     """
-    for file in sorted(path.glob("*.safetensors")):
-        with safe_open(str(file), framework="pt") as handle:
-            if "lm_head.weight" in set(handle.keys()):
-                stored = handle.get_tensor("lm_head.weight")
-                return stored if like is None else stored.to(like)
+    for file, key in stored.stored_keys(path):
+        if key == "lm_head.weight":
+            return stored.read(file, key, like)
     return None
 
 
@@ -103,6 +131,18 @@ def head_replaced_by_tying(path) -> bool:
 
 def check_score_is_lm_head(classifier, loading_info: dict, lm_head_weight: torch.Tensor) -> None:
     """Fail, saying why, unless the classifier's head is `lm_head_weight`, loaded from the checkpoint."""
+    _check_nothing_missing(loading_info)
+    assert torch.equal(classifier.score.weight, lm_head_weight), "C1: score.weight differs from lm_head.weight"
+
+
+def check_score_is_stored_head(classifier, loading_info: dict, path, head_key: str) -> None:
+    """Fail, saying why, unless the classifier's head holds what the checkpoint stores under `head_key` (read block by block)."""
+    _check_nothing_missing(loading_info)
+    file = next(file for file, key in stored.stored_keys(path) if key == head_key)
+    assert stored.equals_stored(classifier.score.weight, file, head_key), f"C1: score.weight differs from the stored {head_key}"
+
+
+def _check_nothing_missing(loading_info: dict) -> None:
     if "score.weight" in loading_info["missing_keys"]:
         raise AssertionError(
             "C1: the checkpoint has no lm_head.weight — a tied save keeps only embed_tokens — so "
@@ -110,4 +150,10 @@ def check_score_is_lm_head(classifier, loading_info: dict, lm_head_weight: torch
             "classifier cannot reproduce generation. Save the checkpoint with lm_head.weight."
         )
     assert not loading_info["missing_keys"], f"C1: loading reported missing keys {loading_info['missing_keys']}"
-    assert torch.equal(classifier.score.weight, lm_head_weight), "C1: score.weight differs from lm_head.weight"
+
+
+def shared_with(classifier, causal_lm) -> tuple[int, int]:
+    """How many of the classifier's weights are the causal LM's own tensors (one copy in memory), of how many."""
+    held = {tensor.data_ptr() for tensor in causal_lm.state_dict().values()}
+    weights = list(classifier.state_dict().values())
+    return sum(tensor.data_ptr() in held for tensor in weights), len(weights)

@@ -197,7 +197,7 @@ def stored_head(source, model) -> str | None:
 @pytest.fixture(scope="session")
 def classifier_and_info(source, settings, model, stored_head):
     """001's Qwen3ForSequenceClassification built from the same checkpoint, its loading info, and the form it was built in."""
-    return build_classifier(source.path, model.config.vocab_size, settings.dtype, settings.device, stored_head)
+    return build_classifier(source.path, model, settings.dtype, settings.device, stored_head)
 
 
 @pytest.fixture(scope="session")

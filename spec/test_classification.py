@@ -10,13 +10,13 @@ from safetensors.torch import load_file, save_file
 
 from genspec import loops
 from genspec.agreement import agree, same_choice
-from genspec.classification import TIED_FORM, check_score_is_lm_head, load_classifier
+from genspec.classification import TIED_FORM, check_score_is_lm_head, check_score_is_stored_head, load_classifier, shared_with
 from genspec.embedded import checkpoint
 from genspec.reports import observations, pictures
 from genspec.run.applicability import NOT_APPLICABLE
 from genspec.run.loading import chat_text, prompt_text
 from genspec.run.tolerances import kernel_atol, near_tie_bound
-from spec.conftest import PROMPTS, classifier_scores, stored_tensors, token_texts
+from spec.conftest import PROMPTS, classifier_scores, token_texts
 
 C3_STEPS = 8
 STRING_LOOP_STEPS = 8
@@ -42,12 +42,14 @@ def test_classifier_head_is_the_causal_lms_head(classifier_and_info, model, evid
 
 
 @pytest.mark.claim("C1")
-def test_key_mapping_makes_the_stored_lm_head_the_score(classifier_and_info, source, stored_head):
+def test_key_mapping_makes_the_stored_lm_head_the_score(classifier_and_info, model, source, stored_head, evidence):
     """C1 (001): from_pretrained(num_labels=vocab_size, key_mapping={"lm_head.weight": "score.weight"}) gives a classifier whose score.weight is the checkpoint's lm_head.weight."""
     classifier, info, form = classifier_and_info
     if form == TIED_FORM:
         pytest.skip(f"{NOT_APPLICABLE}this checkpoint stores no lm_head.weight (a tied save): 001's key_mapping has nothing to rename")
-    check_score_is_lm_head(classifier, info, stored_tensors(source.path, [stored_head])[stored_head].to(classifier.score.weight))
+    check_score_is_stored_head(classifier, info, source.path, stored_head)
+    shared, weights = shared_with(classifier, model)
+    evidence(f"{shared} of the classifier's {weights} weights are the causal LM's own tensors, equal to what the checkpoint stores")
 
 
 @pytest.mark.claim("C1")

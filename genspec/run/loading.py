@@ -12,6 +12,8 @@ import transformers
 from packaging.version import Version
 from transformers import AutoTokenizer
 
+from genspec.run.stored import loading_unmapped
+
 TRANSFORMERS = Version(transformers.__version__)
 # `dtype=` exists from 4.56; older releases only know `torch_dtype=`.
 DTYPE_KEYWORD = "dtype" if TRANSFORMERS >= Version("4.56") else "torch_dtype"
@@ -24,9 +26,10 @@ def load_tokenizer(path: Path):
 
 def load_pretrained(model_class, path: Path, dtype: str, device: str, **kwargs):
     """`model_class.from_pretrained(...)` in inference mode, as the articles set it up; also the loading info."""
-    model, info = model_class.from_pretrained(
-        path, **SAFE, **{DTYPE_KEYWORD: getattr(torch, dtype)}, output_loading_info=True, **kwargs
-    )
+    with loading_unmapped():  # the loaded weights are then the one copy in memory (genspec/run/stored.py)
+        model, info = model_class.from_pretrained(
+            path, **SAFE, **{DTYPE_KEYWORD: getattr(torch, dtype)}, output_loading_info=True, **kwargs
+        )
     model.to(device)
     model.requires_grad_(False)  # "setting our model in inference mode" (003)
     return model.eval(), info
