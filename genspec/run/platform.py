@@ -10,7 +10,9 @@ recorded per platform:
 - cuda: the compute capability (`cuda-sm90` for an H100): other architectures pick other kernels.
 - cpu: the vector instruction set torch dispatches to (`cpu-avx2`, `cpu-avx512`; `ATEN_CPU_CAPABILITY`
   changes it) and whether oneDNN has bfloat16 units to use (`-bf16`): without them bfloat16 is
-  emulated in float32 and rounded per operation, with them it is not. Thread count is not part of
+  emulated in float32 and rounded per operation, with them it is not; and whether it has Intel's
+  AMX tiles (`-amx`), whose bfloat16 matrix products accumulate in another order (measured: on an
+  AMX Xeon the stand-in's greedy reply parts from an AVX512-BF16 machine's at step 19 in bfloat16). Thread count is not part of
   the key: measured on the stand-in in bfloat16, 1 and 2 threads give bitwise equal logits.
 """
 
@@ -25,7 +27,8 @@ def platform(device: str) -> str:
         major, minor = torch.cuda.get_device_capability()
         return f"cuda-sm{major}{minor}"
     units = "-bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else ""
-    return f"cpu-{torch.backends.cpu.get_cpu_capability().lower()}{units}"
+    tiles = "-amx" if getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)() else ""
+    return f"cpu-{torch.backends.cpu.get_cpu_capability().lower()}{units}{tiles}"
 
 
 def recording_key(decided_by: str | None, dtype: str, device: str) -> str | None:
