@@ -16,6 +16,15 @@ SPEED_COLUMNS = {
 def pytest_terminal_summary(terminalreporter, config):
     session = getattr(config, "_benchmarksession", None)  # pytest-benchmark's results of this run
     rows = [bench for bench in (session.benchmarks if session else []) if bench.extra_info]
+    for bench in rows:
+        if "parts_GB" in bench.extra_info:  # benchmarks/test_memory.py
+            info = bench.extra_info
+            terminalreporter.section("memory of the default proof")
+            terminalreporter.write_line(f"peak resident {info['peak_rss_GB']} GB = {info['peak_over_weights']} × the weights ({info['weights_GB']} GB); "
+                                        f"{info['proof_seconds']} s = {info['proof_over_generate_32']} × generate-32 ({info['generate_32_seconds']} s)")
+            for part, gigabytes in info["parts_GB"].items():
+                terminalreporter.write_line(f"  {part:<36} {gigabytes:>6} GB  {gigabytes / info['weights_GB']:.2f} × the weights")
+    rows = [bench for bench in rows if "parts_GB" not in bench.extra_info]
     if not rows:
         return
     terminalreporter.section("speed side by side")

@@ -56,10 +56,7 @@ def checkpoint_tensors(path, causal_lm, dtype: str, device: str) -> dict[str, to
     tensors = {}
     for file, key in stored.stored_keys(path):
         own = held.get(key)
-        if own is not None and stored.equals_stored(own, file, key):
-            tensors[key] = own
-        else:
-            tensors[key] = stored.read(file, key).to(device, getattr(torch, dtype))
+        tensors[key] = own if own is not None and stored.same_as_stored(own, file, key) else stored.read(file, key).to(device, getattr(torch, dtype))
     return tensors
 
 
@@ -85,7 +82,7 @@ def stored_head_key(path, model) -> str | None:
     if head.data_ptr() == embedding.data_ptr():
         return None
     for file, key in stored.stored_keys(path):
-        if stored.equals_stored(head, file, key) and not stored.equals_stored(embedding, file, key):
+        if stored.same_as_stored(head, file, key) and not stored.same_as_stored(embedding, file, key):
             return key
     return None
 
@@ -139,7 +136,7 @@ def check_score_is_stored_head(classifier, loading_info: dict, path, head_key: s
     """Fail, saying why, unless the classifier's head holds what the checkpoint stores under `head_key` (read block by block)."""
     _check_nothing_missing(loading_info)
     file = next(file for file, key in stored.stored_keys(path) if key == head_key)
-    assert stored.equals_stored(classifier.score.weight, file, head_key), f"C1: score.weight differs from the stored {head_key}"
+    assert stored.same_as_stored(classifier.score.weight, file, head_key), f"C1: score.weight differs from the stored {head_key}"
 
 
 def _check_nothing_missing(loading_info: dict) -> None:

@@ -15,7 +15,7 @@ from transformers import AutoModelForCausalLM
 from genspec.classification import head_replaced_by_tying
 from genspec.reports import release_recordings
 from genspec.reports.snapshots import ObservationExtension, identity_directory, recordings_in, updated_file
-from genspec.run import applicability, claims, model_source, options, printed, startup
+from genspec.run import applicability, claims, memory, model_source, options, printed, startup
 from genspec.run.loading import TRANSFORMERS, load_pretrained, load_tokenizer, transformers_messages
 from genspec.run.platform import recording_key
 from genspec.run.tolerances import snapshot_tolerance
@@ -27,7 +27,8 @@ APPLICABILITY_KEY = pytest.StashKey[applicability.Applicability]()
 PARTIAL_KEY = pytest.StashKey[bool]()  # some claim tests were deselected
 RANGE_NOTE_KEY = pytest.StashKey[str]()  # what the session's end did to the recordings' release range
 MISSING_PART_KEY = pytest.StashKey[str]()  # on the articles' model, why a part of a claim was found missing
-TOKENIZER_KEY = pytest.StashKey[object]()  # loaded once, at configure: applicability reads it, the tests use it
+TOKENIZER_KEY = pytest.StashKey[object]()
+SHORTFALL_KEY = pytest.StashKey[str]()  # the run will not fit in the memory free now: the header's warning  # loaded once, at configure: applicability reads it, the tests use it
 # marker -> the part of the articles it needs (an Applicability field)
 NEEDS = {"article_config": "configuration", "article_tokenizer": "tokenizer", "chat_template": "chat_template"}
 
@@ -64,6 +65,9 @@ def pytest_configure(config):
         raise pytest.UsageError(str(error)) from None
     config.stash[TOKENIZER_KEY] = tokenizer
     config.stash[APPLICABILITY_KEY] = applicability.of(source.path, tokenizer)
+    shortfall = memory.shortfall_warning(source.path, settings.dtype, settings.device, settings.model)
+    if shortfall:  # before any model is loaded: the user hears why, instead of minutes of swapping
+        config.stash[SHORTFALL_KEY] = shortfall
 
 
 def pytest_report_header(config):
@@ -76,6 +80,8 @@ def pytest_report_header(config):
     ]
     if source.unavailable:
         lines.append(f"genspec: {source.unavailable}; structural and tokenizer claims run on the stand-in")
+    if SHORTFALL_KEY in config.stash:
+        lines.append(config.stash[SHORTFALL_KEY])
     applies = config.stash[APPLICABILITY_KEY]
     for part in dict.fromkeys((applies.configuration, applies.tokenizer, applies.chat_template)):
         if part:

@@ -1,9 +1,9 @@
 """Reading what a checkpoint's safetensors store without holding a second copy of the weights.
 
 safetensors maps a file into memory by default, and every page read stays resident until the file is closed: reading the
-1.5 GB of Qwen3-0.6B's weights beside the float32 model (3 GB) would add half a copy to the run's peak. These read with
-pread into a buffer that is freed after use (safetensors' own backend, which transformers 5 uses on Windows), and compare
-a large tensor block by block.
+1.5 GB of Qwen3-0.6B's weights beside the float32 model (3 GB) would add half a copy to the run's peak. These read a whole
+tensor with pread into a buffer that is freed after use (safetensors' own backend, which transformers 5 uses on Windows),
+and compare a large tensor block by block, each block through a mapping closed after it.
 """
 
 from collections.abc import Iterator
@@ -14,7 +14,7 @@ import torch
 from safetensors import safe_open
 from transformers import modeling_utils
 
-ROWS_AT_ONCE = 4096  # rows of a stored matrix read at a time: 4096 × 1024 float32 is 16 MB
+ROWS_AT_ONCE = 4096  # rows of a stored matrix compared at a time: 4096 × 1024 float32 is 16 MB
 
 
 def open_unmapped(file: Path):
@@ -32,17 +32,23 @@ def stored_keys(path: Path) -> Iterator[tuple[Path, str]]:
                 yield file, key
 
 
-def equals_stored(tensor: torch.Tensor, file: Path, key: str) -> bool:
-    """Whether `tensor` holds exactly what `file` stores under `key`, converted to its dtype: read a block of rows at a time."""
+def same_as_stored(tensor: torch.Tensor, file: Path, key: str) -> bool:
+    """Whether `tensor` holds exactly what `file` stores under `key`, converted to its dtype. A block of rows at a time, each read
+    through a mapping opened and closed for it: its pages leave the process's memory with it (pread would read the whole
+    tensor for every block), and a float32 copy of a whole embedding (0.6 GB) is never made."""
     with open_unmapped(file) as handle:
-        stored = handle.get_slice(key)
-        if tuple(stored.get_shape()) != tuple(tensor.shape):
+        shape = tuple(handle.get_slice(key).get_shape())
+    if shape != tuple(tensor.shape):
+        return False
+    if tensor.ndim == 0:
+        return torch.equal(read(file, key, tensor), tensor)
+    for start in range(0, shape[0], ROWS_AT_ONCE):
+        stop = min(start + ROWS_AT_ONCE, shape[0])  # safetensors' slices do not stop at the end as Python's do
+        with safe_open(str(file), framework="pt") as handle:
+            block = handle.get_slice(key)[start:stop]
+        if not torch.equal(block.to(tensor), tensor[start:stop]):
             return False
-        if tensor.ndim == 0:
-            return torch.equal(stored[...].to(tensor), tensor)
-        rows = tensor.shape[0]  # safetensors' slices do not stop at the end as Python's do
-        return all(torch.equal(stored[start:min(start + ROWS_AT_ONCE, rows)].to(tensor), tensor[start:start + ROWS_AT_ONCE])
-                   for start in range(0, rows, ROWS_AT_ONCE))
+    return True
 
 
 def read(file: Path, key: str, like: torch.Tensor | None = None) -> torch.Tensor:
