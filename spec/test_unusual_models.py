@@ -7,7 +7,7 @@ family's difference. (The checkpoints that cannot start at all are spec/test_mod
 
 import pytest
 
-from genspec.embedded.unusual import HYBRIDS, STATEFUL, write_broken_checkpoint, write_stateful_checkpoint
+from genspec.embedded.unusual import HYBRIDS, STATEFUL, write_broken_checkpoint, write_soft_capped_checkpoint, write_stateful_checkpoint
 from genspec.run.subprocess_run import run_suite
 
 pytestmark = pytest.mark.end_to_end
@@ -71,3 +71,11 @@ def test_scores_that_are_not_finite_are_named_in_every_claim_that_reads_them(set
         assert rows[claim]["status"] == "failed" and "the model's scores are not finite" in detail, f"{claim}: {rows[claim]}"
         assert "transformer.h.1." in detail, f"{claim} does not name the weights that hold NaN: {detail}"
     assert rows["E1"]["status"] == "proven", rows["E1"]  # refusing a string reads no scores
+
+
+def test_softmax_sums_to_one_up_to_rounding_on_soft_capped_scores(settings, tmp_path):
+    """S4 on Gemma2's flat, soft-capped scores: its float32 softmax sums to 1.00005, which only rounding explains, so S4 holds."""
+    directory = write_soft_capped_checkpoint(tmp_path / "my-gemma2")
+    _, report = run_suite(["--model", str(directory), "--claims", "S4,K2"], "float32", tmp_path, settings.cache_root)
+    rows = {row["id"]: row for row in report["claims"]}
+    assert rows["S4"]["status"] == "proven" and rows["K2"]["status"] == "proven", {claim: rows[claim] for claim in ("S4", "K2")}

@@ -17,6 +17,7 @@ from transformers import (
     CONFIG_MAPPING,
     AutoModelForCausalLM,
     BertConfig,
+    Gemma2Config,
     GenerationConfig,
     MambaConfig,
     OpenAIGPTConfig,
@@ -80,6 +81,14 @@ def write_stateful_checkpoint(family: str, directory: Path, seed: int = 0) -> Pa
     model = AutoModelForCausalLM.from_config(STATEFUL[family]())
     gain = {"mlp_gain": MLP_GAINS[family]} if family in MLP_GAINS else {}
     return _save(randomized(model, seed + SEED_SHIFTS.get(family, 0), **gain), directory)
+
+
+def write_soft_capped_checkpoint(directory: Path, seed: int = 0) -> Path:
+    """A tiny Gemma2: its scores pass through 30·tanh(x/30), a flat distribution whose float32 softmax sums to 1 only up to
+    rounding over 151,680 terms (S4's bound, genspec/run/tolerances.py)."""
+    config = Gemma2Config(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=1,
+                          head_dim=16, final_logit_softcapping=30.0, attn_logit_softcapping=50.0, **TOKENS)
+    return _save(randomized(AutoModelForCausalLM.from_config(config), seed), directory)
 
 
 def write_broken_checkpoint(kind: str, directory: Path, seed: int = 0) -> Path:
