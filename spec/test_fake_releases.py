@@ -1,7 +1,7 @@
 """A verdict follows what the model does, not how a release declares it: fake releases of transformers against the default proof.
 
 Each runs the claims about what the model keeps between steps (A3, A4, G1, G4) on the embedded default in a subprocess, with
-Qwen3's causal LM changed as spec/fake_release.py says. A change of declaration (a stateful mark, a forward declared as
+Qwen3's causal LM changed as genspec/faults/fake_release.py says. A change of declaration (a stateful mark, a forward declared as
 **kwargs, the state's field renamed) changes no verdict; a change of behaviour (no state handed back, a state that changes the
 tokens when fed back) fails the claim, naming it: on the articles' model nothing is "not applicable". `pytest -m tool`.
 """
@@ -23,7 +23,7 @@ BEHAVIOURS = {
 
 def _verdicts(tmp_path, settings, release: str) -> dict:
     _, report = run_suite(["--claims", CLAIMS], "float32", tmp_path / (release or "plain"), settings.cache_root,
-                             extra=["-p", "spec.fake_release"], environment_extra={"FAKE_TRANSFORMERS_RELEASE": release})
+                             extra=["-p", "genspec.faults.fake_release"], environment_extra={"FAKE_TRANSFORMERS_RELEASE": release})
     return {row["id"]: row for row in report["claims"] if row["id"] in CLAIMS.split(",")}
 
 

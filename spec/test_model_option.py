@@ -165,6 +165,6 @@ def test_a_fine_tune_saved_without_its_tokenizer_stops_the_run_with_one_line(tin
 
 def test_a_checkpoint_that_fails_to_load_stops_the_run_with_one_line(tiny_stand_in):
     """The safety net: what no check foresaw (a release's from_pretrained raising) stops before any test in the same form, exit 4."""
-    line = _run_until_it_stops(["--model", str(tiny_stand_in), "-p", "spec.fake_release"], {"FAKE_TRANSFORMERS_RELEASE": "load_fails"})
+    line = _run_until_it_stops(["--model", str(tiny_stand_in), "-p", "genspec.faults.fake_release"], {"FAKE_TRANSFORMERS_RELEASE": "load_fails"})
     assert line.startswith(f"ERROR: --model {tiny_stand_in}: does not load as a causal LM with transformers {transformers.__version__} "
                            "(ImportError: Using bitsandbytes 4-bit quantization requires accelerate"), line

@@ -1,8 +1,8 @@
 """Faults lose nothing: an update of the recordings that does not run to its end keeps every recording, whole.
 
 A small Qwen3 as a user's `--model DIR`, its recordings made by a complete `pytest --snapshot-update` into a throwaway folder
-(spec/interruptions.py). Then updates that stop before their end — Ctrl-C after 20 tests, `-x` at a claim that a fake release
-breaks (spec/fake_release.py) — leave every file as it was, and say so; the plain run after them is judged by all of them.
+(genspec/faults/interruptions.py). Then updates that stop before their end — Ctrl-C after 20 tests, `-x` at a claim that a fake release
+breaks (genspec/faults/fake_release.py) — leave every file as it was, and say so; the plain run after them is judged by all of them.
 `pytest -m tool`.
 """
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.tool
 def _pytest(arguments, environment, tmp_path) -> subprocess.CompletedProcess:
     clean = {key: value for key, value in os.environ.items() if not key.startswith(("GENSPEC_", "HF_"))}
     clean |= {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf-home"), **environment}
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "spec.interruptions", "--tb=line", *arguments],
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "genspec.faults.interruptions", "--tb=line", *arguments],
                           check=False, cwd=REPOSITORY, capture_output=True, text=True, env=clean, timeout=900)
 
 
@@ -46,7 +46,7 @@ def _unchanged(files) -> list[str]:
 
 @pytest.mark.parametrize(("how", "extra", "environment", "exit_code", "why"), [
     ("ctrl-c", [], {"GENSPEC_TEST_INTERRUPT_AFTER": "20"}, pytest.ExitCode.INTERRUPTED, "it was interrupted"),
-    ("stopped-by-x", ["-x", "-p", "spec.fake_release"], {"FAKE_TRANSFORMERS_RELEASE": "state_forgets"}, pytest.ExitCode.TESTS_FAILED,
+    ("stopped-by-x", ["-x", "-p", "genspec.faults.fake_release"], {"FAKE_TRANSFORMERS_RELEASE": "state_forgets"}, pytest.ExitCode.TESTS_FAILED,
      "it stopped early"),
 ], ids=["ctrl-c", "stopped-by-x"])
 def test_an_update_that_stops_early_loses_no_recording(recorded, tmp_path, how, extra, environment, exit_code, why):

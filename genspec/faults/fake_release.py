@@ -1,5 +1,5 @@
-"""A fake transformers release, for spec/test_fake_releases.py: `-p spec.fake_release` with FAKE_TRANSFORMERS_RELEASE naming what it
-changes in Qwen3's causal LM. Loaded only by that test, in a subprocess; never by a run of the proof.
+"""A fake transformers release: `-p genspec.faults.fake_release` with FAKE_TRANSFORMERS_RELEASE naming what it changes in Qwen3's
+causal LM. Loaded only by the tests of the tool (spec/test_fake_releases.py, …), in a subprocess; never by a run of the proof.
 
 Declarations only (the verdicts must not move):
 - stateful_mark: Qwen3's classes marked stateful, as transformers marks Mamba's;

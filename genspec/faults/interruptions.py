@@ -1,4 +1,5 @@
-"""Faults for the tests of the tool (spec/test_unfinished_update.py, spec/test_memory_warning.py), loaded with `-p spec.interruptions` in a subprocess; never by a run of the proof.
+"""Faults for the tests of the tool (spec/test_unfinished_update.py, spec/test_memory_warning.py), loaded with
+`-p genspec.faults.interruptions` in a subprocess; never by a run of the proof.
 
 GENSPEC_TEST_SNAPSHOT_ROOT: the recordings go to a throwaway folder instead of fixtures/snapshots.
 GENSPEC_TEST_INTERRUPT_AFTER=N: Ctrl-C after N tests, as a user's (pytest handles the KeyboardInterrupt as it handles theirs).
