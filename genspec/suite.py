@@ -27,8 +27,8 @@ APPLICABILITY_KEY = pytest.StashKey[applicability.Applicability]()
 PARTIAL_KEY = pytest.StashKey[bool]()  # some claim tests were deselected
 RANGE_NOTE_KEY = pytest.StashKey[str]()  # what the session's end did to the recordings' release range
 MISSING_PART_KEY = pytest.StashKey[str]()  # on the articles' model, why a part of a claim was found missing
-TOKENIZER_KEY = pytest.StashKey[object]()
-SHORTFALL_KEY = pytest.StashKey[str]()  # the run will not fit in the memory free now: the header's warning  # loaded once, at configure: applicability reads it, the tests use it
+TOKENIZER_KEY = pytest.StashKey[object]()  # loaded once, at configure: applicability reads it, the tests use it
+SHORTFALL_KEY = pytest.StashKey[str]()  # the run will not fit in the memory free now: the header's warning
 # marker -> the part of the articles it needs (an Applicability field)
 NEEDS = {"article_config": "configuration", "article_tokenizer": "tokenizer", "chat_template": "chat_template"}
 
@@ -155,8 +155,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=TIED_HEAD_4X))
         reason = _not_applicable(item, named, applies)
         if reason and applies.article_model:  # the articles' model has every part they describe: a part found missing fails
-            item.stash[MISSING_PART_KEY] = (f"{reason}; the articles' model ({applies.describe_article_model()}) has this part: "
-                                            "on it nothing is not applicable, so the claim fails")
+            item.stash[MISSING_PART_KEY] = applies.missing_on_the_article_model(reason)
         elif reason:
             item.add_marker(pytest.mark.skip(reason=applicability.NOT_APPLICABLE + reason))
 

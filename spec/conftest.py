@@ -226,8 +226,7 @@ def not_applicable(applies):
     skip that says why; on the article's model (its configuration and tokenizer) nothing is lacking, so a failure that says so."""
     def verdict(reason: str):
         if applies.article_model:
-            pytest.fail(f"{reason}; the articles' model ({applies.describe_article_model()}) has this part: "
-                        "on it nothing is not applicable, so the claim fails")
+            pytest.fail(applies.missing_on_the_article_model(reason), pytrace=False)
         pytest.skip(f"{NOT_APPLICABLE}{reason}")
     return verdict
 

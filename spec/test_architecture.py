@@ -202,24 +202,27 @@ def test_causal_lm_output_fields(model, forward_passes):
         f"{len(asked.hidden_states)} hidden states when asked, expected {model.config.num_hidden_layers} layers + the embeddings"
 
 
+@pytest.fixture(scope="module")
+def lm_output(model, forward_passes):
+    """`model.forward(ids, use_cache=True)` on the how-are-you chat, once for both A4 tests of what it returns."""
+    with torch.inference_mode():
+        return model.forward(forward_passes["how-are-you-chat"].tokens["input_ids"], use_cache=True)
+
+
 @pytest.mark.claim("A4")
-def test_causal_lm_output_carries_what_it_keeps(model, forward_passes, kept_between_steps, needs_a_state):
+def test_causal_lm_output_carries_what_it_keeps(model, lm_output, kept_between_steps, needs_a_state):
     """A4 (001): the logits come with what the model keeps for the next step (past_key_values; `cache` from transformers 5.24)."""
     needs_a_state(kept_between_steps)
-    with torch.inference_mode():
-        output = model.forward(forward_passes["how-are-you-chat"].tokens["input_ids"], use_cache=True)
-    field, kept = state.handed_back(model, output)
-    assert kept is not None, f"{type(output).__name__} carries only {', '.join(output.keys())}: nothing kept for the next step"
+    field, kept = state.handed_back(model, lm_output)
+    assert kept is not None, f"{type(lm_output).__name__} carries only {', '.join(lm_output.keys())}: nothing kept for the next step"
     assert state.kept(field, kept).kind == kept_between_steps.kind, f"{state.kept(field, kept)}, the first step of a loop kept {kept_between_steps}"
 
 
 @pytest.mark.claim("A4")
 @pytest.mark.article_config
-def test_causal_lm_output_is_the_printed_class(model, forward_passes):
+def test_causal_lm_output_is_the_printed_class(lm_output):
     """A4 (001): it is a CausalLMOutputWithPast."""
-    with torch.inference_mode():
-        output = model.forward(forward_passes["how-are-you-chat"].tokens["input_ids"])
-    assert isinstance(output, CausalLMOutputWithPast), f"the causal LM returned {type(output).__name__}, expected {CausalLMOutputWithPast.__name__}"
+    assert isinstance(lm_output, CausalLMOutputWithPast), f"the causal LM returned {type(lm_output).__name__}, expected {CausalLMOutputWithPast.__name__}"
 
 
 @pytest.mark.claim("A5")

@@ -4,12 +4,11 @@ blobs/ (the weights named by their sha256, as the hub names them), snapshots/<co
 holding the commit a branch or tag points at. A model update is a second snapshot beside the first, refs/main moved to it.
 """
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
 
-MANIFEST = "stand-in.json"  # the stand-in build's own record: a real checkpoint has none
+from genspec.embedded.checkpoint import MANIFEST, sha256_of_file  # MANIFEST: the stand-in build's own record, a real checkpoint has none
 
 
 def place(file: Path, target: Path) -> None:
@@ -36,7 +35,7 @@ def add_revision(checkpoint: Path, hub_cache: Path, repo_id: str, commit: str, r
         if file.name == MANIFEST:
             continue
         # The hub names a weights blob by its sha256; small files by their git hash, which any content hash stands in for here.
-        blob = repository / "blobs" / _content_hash(file)
+        blob = repository / "blobs" / sha256_of_file(file)
         place(file, blob)
         (snapshot / file.name).symlink_to(os.path.relpath(blob, snapshot))
     for ref in refs:
@@ -44,10 +43,3 @@ def add_revision(checkpoint: Path, hub_cache: Path, repo_id: str, commit: str, r
         (repository / "refs" / ref).write_text(commit)
     return snapshot
 
-
-def _content_hash(file: Path) -> str:
-    digest = hashlib.sha256()
-    with file.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 24), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -53,8 +53,10 @@ class Applicability:
         return self.configuration is None and self.tokenizer is None
 
     @staticmethod
-    def describe_article_model() -> str:
-        return f"{ARTICLE_MODEL}'s configuration and tokenizer"
+    def missing_on_the_article_model(reason: str) -> str:
+        """The verdict where a part would be not applicable on the articles' model: it has every part, so the claim fails."""
+        return (f"{reason}; the articles' model ({ARTICLE_MODEL}'s configuration and tokenizer) has this part: on it nothing is "
+                "not applicable, so the claim fails")
 
     @property
     def values(self) -> str | None:
