@@ -11,8 +11,9 @@ from safetensors import safe_open
 from transformers import AutoConfig, AutoModelForSequenceClassification
 from transformers.models.auto.modeling_auto import MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING
 
-from genspec.run import stored
+from genspec import stored
 from genspec.run.loading import DTYPE_KEYWORD, TRANSFORMERS, load_pretrained
+from genspec.stored import stored_shapes
 
 
 # 001: `key_mapping = {"lm_head.weight": "score.weight"}`
@@ -84,27 +85,6 @@ def stored_head_key(path, model) -> str | None:
     for file, key in stored.stored_keys(path):
         if stored.same_as_stored(head, file, key) and not stored.same_as_stored(embedding, file, key):
             return key
-    return None
-
-
-def stored_shapes(path) -> dict[str, tuple]:
-    """Every tensor the checkpoint's safetensors store, with its shape, read from the headers (no tensor is loaded)."""
-    shapes = {}
-    for file in sorted(path.glob("*.safetensors")):
-        with safe_open(str(file), framework="pt") as handle:
-            shapes |= {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}  # noqa: SIM118 (not a dict)
-    return shapes
-
-
-def stored_lm_head(path, like: torch.Tensor | None = None) -> torch.Tensor | None:
-    """`lm_head.weight` as the checkpoint stores it (None if it stores none, as a tied save does).
-
-    With `like`, in that tensor's dtype and on its device: the file is read onto the CPU, and a
-    comparison with a model's weight on a GPU would otherwise fail before it judged anything.
-    """
-    for file, key in stored.stored_keys(path):
-        if key == "lm_head.weight":
-            return stored.read(file, key, like)
     return None
 
 

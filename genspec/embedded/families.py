@@ -16,11 +16,11 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, GenerationConfig, GPT2Config, LlamaConfig, Qwen2Config
 
-from genspec.classification import stored_lm_head
 from genspec.embedded import model_card
 from genspec.embedded.checkpoint import MANIFEST, ensure_stand_in
 from genspec.embedded.tokenizer import build_plain_tokenizer, build_tokenizer
 from genspec.embedded.weights import FREQUENT_GAIN, FREQUENT_RANKS
+from genspec.stored import stored_lm_head
 
 END_OF_TEXT, IM_END = 151643, 151645
 # Qwen's 151,643 BPE ranks and <|endoftext|>, rounded up to a multiple of 64 as checkpoints pad their heads.

@@ -12,7 +12,7 @@ import transformers
 from packaging.version import Version
 from transformers import AutoTokenizer
 
-from genspec.run.stored import loading_unmapped
+from genspec.stored import loading_unmapped
 
 TRANSFORMERS = Version(transformers.__version__)
 # `dtype=` exists from 4.56; older releases only know `torch_dtype=`.
@@ -26,7 +26,7 @@ def load_tokenizer(path: Path):
 
 def load_pretrained(model_class, path: Path, dtype: str, device: str, **kwargs):
     """`model_class.from_pretrained(...)` in inference mode, as the articles set it up; also the loading info."""
-    with loading_unmapped():  # the loaded weights are then the one copy in memory (genspec/run/stored.py)
+    with loading_unmapped():  # the loaded weights are then the one copy in memory (genspec/stored.py)
         model, info = model_class.from_pretrained(
             path, **SAFE, **{DTYPE_KEYWORD: getattr(torch, dtype)}, output_loading_info=True, **kwargs
         )
@@ -63,3 +63,8 @@ def prompt_text(tokenizer, user: str, as_chat: bool) -> str:
 
 def encode(tokenizer, user: str, as_chat: bool, device: str):
     return tokenizer(prompt_text(tokenizer, user, as_chat), return_tensors="pt").to(device)
+
+
+def token_texts(tokenizer, tokens) -> list[str]:
+    """Each token's own text, as 001's tables and tree show them."""
+    return [tokenizer.decode([token]) for token in tokens]

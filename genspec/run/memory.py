@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from genspec.classification import stored_shapes
+from genspec.stored import stored_shapes
 
 BEFORE_ANY_MODEL = int(0.75e9)  # bytes: torch, transformers, tokenizers, the proof's modules and the tokenizer (measured 0.71 GB)
 # The peak past what the process holds before any model, in copies of the weights (measured 1.12 and 1.81, module docstring).

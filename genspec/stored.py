@@ -6,6 +6,7 @@ tensor with pread into a buffer that is freed after use (safetensors' own backen
 and compare a large tensor block by block, each block through a mapping closed after it.
 """
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,3 +80,45 @@ def _unmapped(original, args, kwargs, backend):
         return original(*args, **kwargs, backend="pread" if backend == "mmap" else backend)
     except TypeError:  # a safetensors without backends
         return original(*args, **kwargs)
+
+
+def stored_shapes(path) -> dict[str, tuple]:
+    """Every tensor the checkpoint's safetensors store, with its shape, read from the headers (no tensor is loaded)."""
+    shapes = {}
+    for file in sorted(path.glob("*.safetensors")):
+        with safe_open(str(file), framework="pt") as handle:
+            shapes |= {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}  # noqa: SIM118 (not a dict)
+    return shapes
+
+
+def stored_lm_head(path, like: torch.Tensor | None = None) -> torch.Tensor | None:
+    """`lm_head.weight` as the checkpoint stores it (None if it stores none, as a tied save does).
+
+    With `like`, in that tensor's dtype and on its device: the file is read onto the CPU, and a
+    comparison with a model's weight on a GPU would otherwise fail before it judged anything.
+    """
+    for file, key in stored_keys(path):
+        if key == "lm_head.weight":
+            return read(file, key, like)
+    return None
+
+NORM_WEIGHT = re.compile(r"norm[^.]*\.weight$")
+
+
+def stored_norm_weights(path: Path) -> dict[str, torch.Tensor]:
+    """Every norm weight as the checkpoint's safetensors store it, by name (read from the files, not from a loaded model)."""
+    found = {}
+    for file, key in stored_keys(path):
+        # Qwen3's "…norm.weight"; other families name them "…norm_f.weight", "…layernorm.weight"
+        if NORM_WEIGHT.search(key):
+            found[key] = read(file, key)
+    return found
+
+
+def stored_tensors(path: Path, names, base_prefix: str = "") -> dict[str, torch.Tensor]:
+    """The named tensors as the checkpoint's safetensors store them (read from the files, not from a loaded model).
+
+    A checkpoint may store the base model's tensors without its prefix (GPT-2's `h.0.ln_1.weight` for
+    `transformer.h.0.ln_1.weight`); such names are found too, and returned under the model's name."""
+    wanted = {name: name for name in names} | {name.removeprefix(f"{base_prefix}."): name for name in names if base_prefix}
+    return {wanted[key]: read(file, key) for file, key in stored_keys(path) if key in wanted}
