@@ -3,7 +3,6 @@
 Switched on by the checkout's root conftest.py; the options themselves come from genspec.plugin.
 """
 
-from pathlib import Path
 from typing import NamedTuple
 
 import pytest
@@ -13,19 +12,14 @@ import transformers
 from transformers import AutoModelForCausalLM
 
 from genspec.classification import head_replaced_by_tying
-from genspec.reports import release_recordings
-from genspec.reports.snapshots import ObservationExtension, identity_directory, recordings_in, updated_file
+from genspec.reports import recordings
 from genspec.run import applicability, claims, memory, model_source, options, printed, startup
-from genspec.run.loading import TRANSFORMERS, load_pretrained, load_tokenizer, transformers_messages
-from genspec.run.platform import recording_key
-from genspec.run.tolerances import snapshot_tolerance
+from genspec.run.loading import load_pretrained, load_tokenizer, transformers_messages
 
-pytest_plugins = ["genspec.reports.proof_report", "genspec.reports.unfinished_update", "genspec.run.parallel"]
+pytest_plugins = ["genspec.session", "genspec.reports.recordings", "genspec.reports.proof_report", "genspec.reports.unfinished_update", "genspec.run.parallel"]
 
 SOURCE_KEY, SETTINGS_KEY = options.SOURCE_KEY, options.SETTINGS_KEY
 APPLICABILITY_KEY = pytest.StashKey[applicability.Applicability]()
-PARTIAL_KEY = pytest.StashKey[bool]()  # some claim tests were deselected
-RANGE_NOTE_KEY = pytest.StashKey[str]()  # what the session's end did to the recordings' release range
 MISSING_PART_KEY = pytest.StashKey[str]()  # on the articles' model, why a part of a claim was found missing
 TOKENIZER_KEY = pytest.StashKey[object]()  # loaded once, at configure: applicability reads it, the tests use it
 SHORTFALL_KEY = pytest.StashKey[str]()  # the run will not fit in the memory free now: the header's warning
@@ -86,56 +80,8 @@ def pytest_report_header(config):
     for part in dict.fromkeys((applies.configuration, applies.tokenizer, applies.chat_template)):
         if part:
             lines.append(f"genspec: {part}; claims are proven in their general form")
-    snapshots = identity_directory(source.identity, settings.dtype)
-    if settings.snapshots == "report":
-        lines.append("genspec snapshots: observations go to the claims report only (--snapshots report)")
-    elif snapshots.exists() or config.option.update_snapshots:
-        lines.append(f"genspec snapshots: {snapshots.relative_to(snapshots.parents[3])}{_recorded_releases(snapshots)}")
-    else:
-        lines.append(f"genspec snapshots: none recorded for {source.identity} in {settings.dtype}; "
-                     "observations are reported, not compared (--snapshot-update records them)")
+    lines.append(recordings.header_line(config))
     return lines
-
-
-def _recorded_releases(snapshots: Path) -> str:
-    default = release_recordings.read_default_range(snapshots)
-    if default is None:
-        return ""
-    if TRANSFORMERS in default:
-        return f", recorded on transformers {default.label}"
-    return (f", recorded on transformers {default.label}; {TRANSFORMERS} is not among them: each observation is judged by "
-            "the nearest recording, and the report says which")
-
-
-def pytest_deselected(items):
-    # A run that leaves claim tests out confirms only some recordings: it must not widen their release range.
-    if any(not (item.get_closest_marker("tool") or item.get_closest_marker("end_to_end")) for item in items):
-        items[0].config.stash[PARTIAL_KEY] = True
-
-
-def pytest_sessionfinish(session):
-    """After `--snapshot-update` of the whole proof, the plain recordings hold for this release too: widen their range."""
-    config = session.config
-    if not config.option.update_snapshots or hasattr(config, "workerinput") or SETTINGS_KEY not in config.stash:
-        return
-    settings, source = config.stash[SETTINGS_KEY], config.stash[SOURCE_KEY]
-    base = identity_directory(source.identity, settings.dtype)
-    default = release_recordings.read_default_range(base)
-    if settings.snapshots != "compare" or not base.exists() or (default and TRANSFORMERS in default):
-        return
-    narrower = [arg for arg in config.args if Path(arg).resolve() not in {(config.rootpath / path).resolve() for path in config.getini("testpaths")}]
-    if session.testsfailed or config.stash.get(PARTIAL_KEY, False) or narrower:
-        config.stash[RANGE_NOTE_KEY] = (f"genspec snapshots: recorded for transformers {default.label if default else 'no release'}, "
-                                        f"not widened to {TRANSFORMERS}: this run did not pass every test of the proof")
-        return
-    widened = default.widened(TRANSFORMERS) if default else release_recordings.Releases.of(TRANSFORMERS)
-    release_recordings.write_default_range(base, widened)
-    config.stash[RANGE_NOTE_KEY] = f"genspec snapshots: the plain recordings now hold for transformers {widened.label}"
-
-
-def pytest_terminal_summary(terminalreporter, config):
-    if RANGE_NOTE_KEY in config.stash:
-        terminalreporter.write_line(config.stash[RANGE_NOTE_KEY])
 
 
 TIED_HEAD_4X = (
@@ -264,50 +210,3 @@ def loaded_model(pytestconfig) -> LoadedModel:
 @pytest.fixture(scope="session")
 def model(loaded_model):
     return loaded_model.model
-
-
-@pytest.fixture
-def recorded(snapshot, request, source, settings):
-    """`recorded(observation, decided_by=None, only_recorded=False)`: keep what the test observed, and compare it with this
-    model's snapshot.
-
-    decided_by names what besides the model decides the observation ("generator": seeded draws,
-    "rounding": tokens chosen by argmax), so that it is recorded per platform (genspec/run/platform.py).
-    Where nothing is recorded for this run's platform, the observation is reported, not compared.
-    What a transformers release decides is recorded per release range (genspec/reports/release_recordings.py).
-    only_recorded: the test's own rule judges the observation (X1: `SiLUActivation()` from 4.57 on), the snapshot
-    only records it. Returns the recording that judges this release (a Judged), or None where there is none.
-    """
-    atol, rtol = snapshot_tolerance(settings.dtype, settings.device)
-
-    def record(observation, decided_by: str | None = None, only_recorded: bool = False):
-        request.node.user_properties.append(("observation", observation))
-        if settings.snapshots != "compare":
-            return None
-        base = identity_directory(source.identity, settings.dtype)
-        key = recording_key(decided_by, settings.dtype, settings.device)
-        directory = base / key if key else base
-        updating = request.config.option.update_snapshots
-        if key and base.exists() and not directory.exists() and not updating:
-            elsewhere = sorted(path.name.removeprefix("on-") for path in base.glob("on-*"))
-            request.node.user_properties.append(("evidence", (
-                f"observation not compared: the {decided_by} decides it and it is recorded for "
-                f"{', '.join(elsewhere) or 'no platform'}, not for {key.removeprefix('on-')} (--snapshot-update records it)")))
-            return None
-        if not (directory.exists() or updating):
-            return None
-        default = release_recordings.read_default_range(base)
-        extension = ObservationExtension.for_run(directory, atol, rtol, release=TRANSFORMERS, default=default,
-                                                 updating=updating, only_recorded=only_recorded)
-        location = Path(extension.get_location(test_location=snapshot.test_location, index=0))
-        recordings = recordings_in(location, default)
-        judged = release_recordings.judging(recordings, TRANSFORMERS) if recordings else None
-        if judged and judged.releases is not None:
-            request.node.user_properties.append(("judged by", judged.releases.label))
-            if judged.releases != default or not judged.inside:
-                request.node.user_properties.append(("evidence", f"snapshot judged by {judged.describe(TRANSFORMERS)}"))
-        data = updated_file(recordings, observation, TRANSFORMERS, default, atol, rtol) if updating else observation
-        assert snapshot.use_extension(extension) == data
-        return judged
-
-    return record

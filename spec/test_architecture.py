@@ -8,9 +8,8 @@ from transformers import AutoModelForCausalLM
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 
 from genspec import FIXTURES, state
-from genspec.classification import stored_shapes
-from genspec.run.version_rules import TRANSFORMERS_5, printed_activation
-from spec.conftest import on_this_release, stored_norm_weights, stored_tensors
+from genspec.run.version_rules import TRANSFORMERS_5, on_this_release, printed_activation
+from genspec.stored import stored_norm_weights, stored_shapes, stored_tensors
 
 PRINTED = FIXTURES / "printed"
 # The articles print the tree twice, differing only in the act_fn line (see X1).

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from genspec.agreement import same_choice
 from genspec.reports import observations, pictures
+from genspec.run.loading import token_texts
 from genspec.run.tolerances import kernel_atol, kernel_drift_at, near_tie_bound
-from spec.conftest import token_texts
 
 ORDINARY_IDS = st.integers(min_value=0, max_value=151642)  # the BPE tokens, no added tokens
 # A fixed budget: each example is two forward passes of the full-size model.

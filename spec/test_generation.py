@@ -21,9 +21,10 @@ from genspec.agreement import agree
 from genspec.classification import head_replaced_by_tying
 from genspec.reports import observations, pictures
 from genspec.run.applicability import NOT_APPLICABLE
-from genspec.run.loading import prompt_text
+from genspec.run.loading import prompt_text, token_texts
+from genspec.run.printed import CHAT_PROMPTS, GREEDY_STEPS, PROMPTS
 from genspec.run.tolerances import kernel_atol, near_tie_bound
-from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, PROMPTS, eos_ids, last_position_scores, token_texts
+from genspec.steps import eos_ids, last_position_scores
 
 PROMPT = "how-are-you-chat"
 SHORT = 6  # new tokens for the comparisons that need several generate() runs

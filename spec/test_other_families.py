@@ -13,7 +13,7 @@ from genspec.agreement import agree
 from genspec.classification import check_score_is_lm_head, load_classifier
 from genspec.run.loading import load_pretrained
 from genspec.run.tolerances import near_tie_bound
-from spec.conftest import classifier_scores, last_position_scores
+from genspec.steps import classifier_scores, last_position_scores
 
 VOCAB = 1000
 STEPS = 12

@@ -5,8 +5,8 @@ import torch
 
 from genspec.agreement import same_choice
 from genspec.reports import observations, pictures
+from genspec.run.printed import PROMPTS
 from genspec.run.tolerances import kernel_atol, near_tie_bound, softmax_sum_bound
-from spec.conftest import PROMPTS
 
 
 def shape(tensor) -> str:

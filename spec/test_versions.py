@@ -10,8 +10,7 @@ from transformers import AutoModelForCausalLM, BatchEncoding
 
 from genspec.run.applicability import NOT_APPLICABLE
 from genspec.run.loading import chat_text
-from genspec.run.version_rules import SILU_ACTIVATION_FROM, TRANSFORMERS_5, printed_activation
-from spec.conftest import on_this_release
+from genspec.run.version_rules import SILU_ACTIVATION_FROM, TRANSFORMERS_5, on_this_release, printed_activation
 
 
 @pytest.mark.claim("X1")

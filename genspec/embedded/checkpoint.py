@@ -36,6 +36,10 @@ PROFILES = {
     "embedded": {},
     "embedded-small": {"num_hidden_layers": 2, "max_window_layers": 2},
 }
+# A one-layer, 64-wide member of the family (same tokenizer, same 151,936 rows) for tests of loading behaviour that do
+# not need the full-size weights; a profile only where a test adds it, so `--model tiny` names nothing.
+TINY = {"num_hidden_layers": 1, "max_window_layers": 1, "hidden_size": 64, "intermediate_size": 128,
+        "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 32}
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """A fake transformers release: `-p genspec.faults.fake_release` with FAKE_TRANSFORMERS_RELEASE naming what it changes in Qwen3's
-causal LM. Loaded only by the tests of the tool (spec/test_fake_releases.py, …), in a subprocess; never by a run of the proof.
+causal LM. Loaded only by the tests of the tool (tests/test_fake_releases.py, …), in a subprocess; never by a run of the proof.
 
 Declarations only (the verdicts must not move):
 - stateful_mark: Qwen3's classes marked stateful, as transformers marks Mamba's;
@@ -8,7 +8,7 @@ Declarations only (the verdicts must not move):
 Behaviour (the claims about the state must fail, naming it):
 - no_state: the forward no longer hands back what it keeps;
 - state_forgets: a state fed back has lost its first token's keys and values, so it changes the tokens.
-Loading (the run must stop in one ERROR line, spec/test_model_option.py):
+Loading (the run must stop in one ERROR line, tests/test_model_option.py):
 - load_fails: from_pretrained raises what no check before the run foresaw (bitsandbytes' missing accelerate).
 """
 

@@ -1,19 +1,13 @@
-"""Faults for the tests of the tool (spec/test_unfinished_update.py, spec/test_memory_warning.py), loaded with
+"""Faults for the tests of the tool (tests/test_unfinished_update.py, tests/test_memory_warning.py), loaded with
 `-p genspec.faults.interruptions` in a subprocess; never by a run of the proof.
 
-GENSPEC_TEST_SNAPSHOT_ROOT: the recordings go to a throwaway folder instead of fixtures/snapshots.
 GENSPEC_TEST_INTERRUPT_AFTER=N: Ctrl-C after N tests, as a user's (pytest handles the KeyboardInterrupt as it handles theirs).
 GENSPEC_TEST_MEMORY_FREE=BYTES: the machine says it has only that much memory free (a laptop with a browser open).
 """
 
 import os
-from pathlib import Path
 
-from genspec.reports import snapshots
 from genspec.run import memory
-
-if os.environ.get("GENSPEC_TEST_SNAPSHOT_ROOT"):
-    snapshots.SNAPSHOT_ROOT = Path(os.environ["GENSPEC_TEST_SNAPSHOT_ROOT"])
 
 if os.environ.get("GENSPEC_TEST_MEMORY_FREE"):
     memory.available = lambda: int(os.environ["GENSPEC_TEST_MEMORY_FREE"])

@@ -25,9 +25,10 @@ SNAPSHOT_ROOT = FIXTURES / "snapshots"
 CORRUPT = "genspec-corrupt-snapshot"
 
 
-def identity_directory(identity: str, dtype: str) -> Path:
-    """fixtures/snapshots/<identity>/<dtype>; hub ids such as Qwen/Qwen3-0.6B@rev become Qwen--Qwen3-0.6B@rev."""
-    return SNAPSHOT_ROOT / re.sub(r"[^\w.@-]+", "--", identity) / dtype
+def identity_directory(identity: str, dtype: str, root: Path | None = None) -> Path:
+    """<root>/<identity>/<dtype>, the root being the shipped fixtures/snapshots unless given; hub ids such as
+    Qwen/Qwen3-0.6B@rev become Qwen--Qwen3-0.6B@rev."""
+    return (root or SNAPSHOT_ROOT) / re.sub(r"[^\w.@-]+", "--", identity) / dtype
 
 
 def readable_json(data, indent: str = "") -> str:

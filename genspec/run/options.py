@@ -10,13 +10,18 @@ from pathlib import Path
 
 import pytest
 
+from genspec import FIXTURES, SHIPPED
+
 MODEL = "model"
 DTYPE = "dtype"
 DEVICE = "device"
 SEED = "stand_in_seed"
 CACHE = "stand_in_cache"
 SNAPSHOTS = "snapshots"
+RECORDINGS = "recordings"
 DEFAULT_SEED = 0
+# Where an installed genspec records: in the directory it is run from, never inside the installation.
+DEFAULT_RECORDINGS = "genspec-recordings"
 
 # option name -> (environment variable, default, help)
 SETTINGS = {
@@ -30,6 +35,9 @@ SETTINGS = {
     SNAPSHOTS: ("GENSPEC_SNAPSHOTS", "compare",
                 ("compare (default): check observations against the recorded snapshots; report: only record them "
                  "in the claims report (for runs across library versions, compared with the regression report instead)")),
+    RECORDINGS: ("GENSPEC_RECORDINGS", None,
+                 (f"where recordings are written, and read first: every model's but the default's, and every --snapshot-update "
+                  f"(default: ./{DEFAULT_RECORDINGS}; in a checkout, fixtures/snapshots); the default's shipped recordings are only read")),
 }
 DTYPES = ("float32", "bfloat16")
 DEVICES = ("cpu", "cuda")
@@ -68,11 +76,16 @@ class Settings:
     seed: int
     cache_root: Path
     snapshots: str
+    recordings: Path  # the user's recordings folder (genspec/reports/recordings.py)
 
 
 # Where the resolved settings and model source live for the session (the suite and the report read them).
 SETTINGS_KEY = pytest.StashKey[Settings]()
 SOURCE_KEY = pytest.StashKey["ModelSource"]()
+
+
+def default_recordings() -> Path:
+    return FIXTURES / "snapshots" if not SHIPPED else Path.cwd() / DEFAULT_RECORDINGS
 
 
 def default_cache_root() -> Path:
@@ -108,6 +121,7 @@ def resolve(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"--stand-in-seed {value(SEED)}: must be an integer.") from None
     if value(SNAPSHOTS) not in SNAPSHOT_MODES:
         raise pytest.UsageError(f"--snapshots {value(SNAPSHOTS)}: choose one of {', '.join(SNAPSHOT_MODES)}.")
-    cache = value(CACHE)
+    cache, recordings = value(CACHE), value(RECORDINGS)
     root = Path(cache).expanduser() if cache else default_cache_root()
-    return Settings(value(MODEL), dtype, device, seed, root, value(SNAPSHOTS))
+    recordings_root = Path(recordings).expanduser().absolute() if recordings else default_recordings()
+    return Settings(value(MODEL), dtype, device, seed, root, value(SNAPSHOTS), recordings_root)

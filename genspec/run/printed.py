@@ -22,3 +22,11 @@ def cases(section: str, having: str | None = None) -> list:
         for case in articles()[section]
         if having is None or having in case
     ]
+
+
+# The articles' prompts: raw "Hi" (000), and "how are you?" / "Why are you running?" as chat (raw where the
+# tokenizer has no chat template: genspec.run.loading.prompt_text).
+PROMPTS = {"hi": ("Hi", False), "how-are-you-chat": ("how are you?", True), "why-are-you-running-chat": ("Why are you running?", True)}
+CHAT_PROMPTS = ("how-are-you-chat", "why-are-you-running-chat")
+# Not the articles' 20: in 20 steps a tiny GPT-2's reply repeats too much for G1's varied-continuation guard.
+GREEDY_STEPS = 32

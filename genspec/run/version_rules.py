@@ -17,3 +17,12 @@ TRANSFORMERS_5 = TRANSFORMERS >= Version("5")
 def printed_activation() -> str:
     """X1's rule: how this release prints Qwen3's act_fn."""
     return "SiLU()" if TRANSFORMERS < SILU_ACTIVATION_FROM else "SiLUActivation()"
+
+
+def on_this_release(claim_id: str, what: str, seen, key: str, part=lambda value: value) -> str:
+    """A version rule's verdict, naming the release: what it did, and what was recorded (`part` of it) for the nearest
+    release range (`seen`: the Judged recording that `recorded` returned, or None)."""
+    line = f"{claim_id} on transformers {TRANSFORMERS}: {what}"
+    if seen is not None and seen.releases is not None and isinstance(seen.observation, dict) and key in seen.observation:
+        line += f"; recorded {part(seen.observation[key])} for {seen.releases.label}"
+    return line

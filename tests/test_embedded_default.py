@@ -14,17 +14,20 @@ import textwrap
 import pytest
 import torch
 
-from genspec import REPOSITORY
+from genspec import PROOF_HOME
 from genspec.classification import head_replaced_by_tying
 from genspec.embedded import checkpoint
-from spec.conftest import CHAT_PROMPTS, GREEDY_STEPS, TINY, eos_ids, stored_norm_weights
+from genspec.embedded.checkpoint import TINY
+from genspec.run.printed import CHAT_PROMPTS, GREEDY_STEPS
+from genspec.steps import eos_ids
+from genspec.stored import stored_norm_weights
 
 pytestmark = pytest.mark.tool  # checks the tool, not the articles: `pytest -m tool`
 
 # Enough distinct tokens that a loop broken by one position or one cache update cannot agree
 # with generate() by accident (issue #2: at least 10 in 32 greedy steps).
 MIN_DISTINCT_TOKENS = 10
-REPO = REPOSITORY
+REPO = PROOF_HOME
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 Tiny checkpoints (genspec/embedded/unusual.py) written as a user's local checkpoint would be; the suite runs on each in a
 subprocess and its proof report is read back: a claim is proven, failed in its own words, or not applicable with the
-family's difference. (The checkpoints that cannot start at all are spec/test_model_option.py's.) `pytest -m end_to_end`.
+family's difference. (The checkpoints that cannot start at all are tests/test_model_option.py's.) `pytest -m end_to_end`.
 """
 
 import pytest

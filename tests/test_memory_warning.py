@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from genspec import REPOSITORY
+from genspec import PROOF_HOME
 from genspec.run import memory
 
 pytestmark = pytest.mark.tool
@@ -16,7 +16,7 @@ def _header(arguments, free_bytes) -> list[str]:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("GENSPEC_")}
     environment |= {"HF_HUB_OFFLINE": "1", "GENSPEC_TEST_MEMORY_FREE": str(free_bytes)}
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "genspec.faults.interruptions", "--collect-only",
-                           *arguments], check=False, cwd=REPOSITORY, capture_output=True, text=True, env=environment, timeout=600)
+                           *arguments], check=False, cwd=PROOF_HOME, capture_output=True, text=True, env=environment, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     return [line for line in done.stdout.splitlines() if line.startswith("genspec memory:")]
 

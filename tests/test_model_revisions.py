@@ -13,7 +13,7 @@ import pytest
 
 from genspec.embedded.hub_cache import MANIFEST, add_revision
 from genspec.run import model_source
-from spec.test_model_option import _run_until_it_stops
+from tests.test_model_option import _run_until_it_stops
 
 pytestmark = pytest.mark.tool
 

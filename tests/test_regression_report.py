@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from genspec import REPOSITORY
+from genspec import PROOF_HOME
 from genspec.reports import regression
 from genspec.reports.proof_report import generation_settings
 
-REPO = REPOSITORY
+REPO = PROOF_HOME
 OBSERVING_TESTS = ["spec/test_shapes.py::test_next_token_scores_and_top_1", "spec/test_causality.py::test_later_tokens_do_not_change_dog"]
 
 

@@ -12,9 +12,10 @@ from safetensors.torch import save_file
 from transformers import Qwen3Config, Qwen3ForCausalLM, Qwen3ForSequenceClassification
 
 from genspec import loops
-from genspec.classification import check_score_is_lm_head, stored_lm_head
+from genspec.classification import check_score_is_lm_head
 from genspec.run.device_audit import STAND_IN_GPU, DeviceMismatch, on_fake_device
-from spec.conftest import last_position_scores
+from genspec.steps import last_position_scores
+from genspec.stored import stored_lm_head
 
 pytestmark = pytest.mark.tool  # checks the tool, not the articles: `pytest -m tool`
 

@@ -10,13 +10,13 @@ import torch
 import transformers
 from safetensors.torch import save_file
 
-from genspec import REPOSITORY
+from genspec import PROOF_HOME
 from genspec.embedded.unusual import write_broken_checkpoint
 from genspec.run import model_source
 
 pytestmark = pytest.mark.tool  # checks the tool, not the articles: `pytest -m tool`
 
-REPO = REPOSITORY
+REPO = PROOF_HOME
 
 
 def _checkpoint(directory: Path, weights: bytes | None = None, config: str = "{}") -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from genspec import REPOSITORY
+from genspec import PROOF_HOME
 from genspec.embedded.checkpoint import ensure_stand_in
 from genspec.embedded.hub_cache import MANIFEST, add_revision, place
 from genspec.run import claims
@@ -90,6 +90,6 @@ def test_local_directory_given_with_a_space(stand_in, settings, tmp_path, dtype)
     as_local_directory(stand_in.path, directory)
     done, report = run_suite(["--model", str(directory)], dtype, tmp_path, settings.cache_root)
     assert f"genspec model: {directory} -> local-my-checkpoint" in done.stdout
-    assert f"rootdir: {REPOSITORY}" in done.stdout
+    assert f"rootdir: {PROOF_HOME}" in done.stdout
     assert report["environment"]["weights_sha256"] == stand_in.weights_sha256
     assert_claims_proven_and_values_judged(done, report, dtype)

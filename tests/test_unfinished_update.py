@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from genspec import REPOSITORY
+from genspec import PROOF_HOME
 from genspec.embedded.families import write_family_checkpoint
 
 pytestmark = pytest.mark.tool
@@ -22,7 +22,7 @@ def _pytest(arguments, environment, tmp_path) -> subprocess.CompletedProcess:
     clean = {key: value for key, value in os.environ.items() if not key.startswith(("GENSPEC_", "HF_"))}
     clean |= {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf-home"), **environment}
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "genspec.faults.interruptions", "--tb=line", *arguments],
-                          check=False, cwd=REPOSITORY, capture_output=True, text=True, env=clean, timeout=900)
+                          check=False, cwd=PROOF_HOME, capture_output=True, text=True, env=clean, timeout=900)
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +30,8 @@ def recorded(tmp_path_factory, settings):
     """(arguments, environment, the recordings' folder, their contents): the whole proof recorded once, as a user would."""
     root = tmp_path_factory.mktemp("update")
     checkpoint = write_family_checkpoint("qwen3-small", root / "my-qwen3", settings.cache_root)
-    environment = {"GENSPEC_TEST_SNAPSHOT_ROOT": str(root / "snapshots")}
-    arguments = ["--model", str(checkpoint), "--stand-in-cache", str(settings.cache_root)]
+    environment = {}
+    arguments = ["--model", str(checkpoint), "--stand-in-cache", str(settings.cache_root), "--recordings", str(root / "snapshots")]
     done = _pytest([*arguments, "--snapshot-update"], environment, root)
     assert done.returncode == 0, done.stdout[-3000:]
     files = {path: path.read_bytes() for path in (root / "snapshots").rglob("*.json")}
