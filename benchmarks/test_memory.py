@@ -17,7 +17,7 @@ import time
 import pytest
 import torch
 
-from genspec import REPOSITORY
+from genspec import PROOF_HOME
 from genspec.run import memory
 
 NEW_TOKENS = 32
@@ -36,7 +36,7 @@ def _run_proof(settings, environment, plugins=()) -> tuple[float, int]:
     command = [sys.executable, "-m", "pytest", "spec", "-q", "-p", "no:cacheprovider", *plugins, "--model", settings.model, "--dtype", settings.dtype,
                "--device", settings.device, "--stand-in-cache", str(settings.cache_root)]
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPOSITORY, env=os.environ | environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, cwd=PROOF_HOME, env=os.environ | environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     return time.perf_counter() - start, usage.ru_maxrss * 1024  # kilobytes on Linux

@@ -1,16 +1,15 @@
 """Find the first transformers release that changed a claim's verdict or observation.
 
-    genspec-bisect X1 4.51.3 4.57.6            # which release made act_fn print SiLUActivation()?
-    genspec-bisect spec/test_versions.py::test_default_load_dtype_depends_on_the_version 4.57.6 5.0.0
+    genspec bisect X1 4.51.3 4.57.6            # which release made act_fn print SiLUActivation()?
+    genspec bisect spec/test_versions.py::test_default_load_dtype_depends_on_the_version 4.57.6 5.0.0
 
 Like `git bisect run`, over the releases the package index lists between the two given: each
-release tried gets its own throwaway virtual environment (virtualenv, with this checkout and the
+release tried gets its own throwaway virtual environment (virtualenv, with this genspec and the
 same torch installed by pip), runs only that claim's tests on the small stand-in, and is compared
 with the older end — same outcomes and the same observations within the snapshot tolerance, or
 changed. Prints every release tried with its verdict, and the first that changed.
 """
 
-import argparse
 import json
 import os
 import re
@@ -22,11 +21,14 @@ import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from packaging.version import Version
 
-from genspec import REPOSITORY
+from genspec import PROOF_HOME, SHIPPED, SPEC, usage
 from genspec.reports import observations
+from genspec.run import claims
 from genspec.run.tolerances import snapshot_tolerance
 
 MODEL, DTYPE = "embedded-small", "float32"
@@ -43,21 +45,24 @@ class Tried:
 
 def releases_between(first: Version, last: Version) -> list[Version]:
     """The final releases of transformers the package index lists, from first to last inclusive."""
-    listed = subprocess.run([sys.executable, "-m", "pip", "index", "versions", "transformers"],
-                            capture_output=True, text=True, check=True).stdout
+    asked = subprocess.run([sys.executable, "-m", "pip", "index", "versions", "transformers"], capture_output=True, text=True, check=False)
+    if asked.returncode:
+        said = (asked.stderr.strip().splitlines() or ["no answer"])[-1]
+        raise usage.UsageError(f"the package index did not list transformers' releases ({said}): bisect installs each release it tries")
+    listed = asked.stdout
     found = re.search(r"Available versions:\s*(.+)", listed)
     if not found:
-        raise SystemExit(f"pip index versions transformers listed no releases:\n{listed}")
+        raise usage.UsageError(f"pip index versions transformers listed no releases: {listed.strip()[:300]}")
     releases = sorted({Version(each.strip()) for each in found.group(1).split(",")})
     between = [release for release in releases if first <= release <= last and not release.is_prerelease]
     for end in (first, last):
         if end not in between:
-            raise SystemExit(f"transformers {end} is not a release the package index lists")
+            raise usage.UsageError(f"transformers {end} is not a release the package index lists")
     return between
 
 
 def environment(workdir: Path, release: Version) -> Path:
-    """A virtual environment with this checkout, this torch and transformers==release; its python."""
+    """A virtual environment with this genspec, this torch and transformers==release; its python."""
     home = workdir / f"transformers-{release}"
     python = home / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
     if python.exists():
@@ -65,12 +70,29 @@ def environment(workdir: Path, release: Version) -> Path:
     torch_release = metadata.version("torch").split("+")[0]  # the local build tag (+cpu) is not part of the index's version
     for step in ([sys.executable, "-m", "virtualenv", "--quiet", str(home)],
                  [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                  f"torch=={torch_release}", f"transformers=={release}", "-e", str(REPOSITORY)]):
+                  f"torch=={torch_release}", f"transformers=={release}", *this_genspec()]):
         done = subprocess.run(step, check=False, capture_output=True, text=True)
         if done.returncode:
             shutil.rmtree(home, ignore_errors=True)  # half an environment must not be taken for a whole one next time
-            raise SystemExit(f"transformers {release}: could not make its environment ({' '.join(step[:4])} …):\n{done.stderr[-3000:]}")
+            said = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise usage.UsageError(f"transformers {release}: could not make its environment ({' '.join(step[:4])} …: {said})")
     return python
+
+
+def this_genspec() -> list[str]:
+    """What pip installs into each release's environment to get this genspec: the checkout, editable; else the wheel or
+    folder this installation came from, as pip recorded it (direct_url.json, PEP 610); else this version from the index."""
+    if not SHIPPED:
+        return ["-e", str(PROOF_HOME)]
+    try:
+        origin = json.loads(metadata.distribution("genspec").read_text("direct_url.json") or "{}")
+    except (metadata.PackageNotFoundError, json.JSONDecodeError):
+        origin = {}
+    if origin.get("url", "").startswith("file:"):
+        path = Path(url2pathname(urlparse(origin["url"]).path))
+        if path.exists():
+            return [str(path)]
+    return [f"genspec=={metadata.version('genspec')}"]
 
 
 def try_release(workdir: Path, release: Version, target: str) -> Tried:
@@ -78,12 +100,13 @@ def try_release(workdir: Path, release: Version, target: str) -> Tried:
     python = environment(workdir, release)
     report = workdir / f"transformers-{release}.json"
     selection = [target] if "::" in target or target.endswith(".py") else [f"--claims={target}"]
-    run = subprocess.run([str(python), "-m", "pytest", "-p", "no:cacheprovider", "-q", "--no-header", f"--model={MODEL}",
+    run = subprocess.run([str(python), "-m", "genspec", "-q", "--no-header", f"--model={MODEL}",
                           f"--dtype={DTYPE}", "--snapshots=report", f"--stand-in-cache={workdir / 'stand-ins'}",
                           f"--claims-report={report}", *selection],
-                         check=False, cwd=REPOSITORY, capture_output=True, text=True, env={**_clean_environment(), "HF_HUB_OFFLINE": "1"})
+                         check=False, cwd=workdir, capture_output=True, text=True, env={**_clean_environment(), "HF_HUB_OFFLINE": "1"})
     if not report.exists():
-        raise SystemExit(f"transformers {release}: the suite wrote no claims report (exit {run.returncode}):\n{run.stdout[-3000:]}{run.stderr[-3000:]}")
+        said = ((run.stderr + run.stdout).strip().splitlines() or ["no output"])[-1]
+        raise usage.UsageError(f"transformers {release}: the proof wrote no claims report (exit {run.returncode}: {said})")
     tests = json.loads(report.read_text(encoding="utf-8"))["tests"]
     chosen = {nodeid: test for nodeid, test in tests.items() if nodeid == target or target in test["claims"] or nodeid.startswith(target)}
     details = [f"{nodeid.split('::')[-1]}: {test['outcome']}" + (f" ({test['detail'][:160]})" if test["detail"] else "")
@@ -138,13 +161,26 @@ def bisect(target: str, good: Version, bad: Version, workdir: Path, say=print) -
     return list(tried.values()), releases[high]
 
 
+def _check_target(target: str) -> None:
+    if "::" in target or target.endswith(".py"):
+        module = SPEC.parent / target.split("::")[0]
+        if not module.is_file():
+            raise usage.UsageError(f"{target}: no such test module in the proof ({SPEC.name}/test_….py, as a run's test ids read)")
+    elif target not in claims.catalogue():
+        raise usage.UsageError(f"{target}: not a claim of the catalogue ({', '.join(list(claims.catalogue())[:4])}, …) nor a test id")
+
+
+@usage.command("genspec bisect")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="genspec-bisect", description=__doc__.splitlines()[0])
+    parser = usage.Parser(prog="genspec bisect", description=__doc__.splitlines()[0])
     parser.add_argument("target", help="a claim id (X1) or a test id (spec/test_versions.py::test_…)")
     parser.add_argument("good", type=Version, help="the older transformers release")
     parser.add_argument("bad", type=Version, help="the newer transformers release, where the verdict or observation differs")
     parser.add_argument("--workdir", type=Path, help="keep the environments here and reuse them (default: a temporary directory, removed)")
     arguments = parser.parse_args(argv)
+    _check_target(arguments.target)
+    if arguments.good >= arguments.bad:
+        raise usage.UsageError(f"{arguments.good} is not older than {arguments.bad}: give the older release first")
     workdir = arguments.workdir or Path(tempfile.mkdtemp(prefix="genspec-bisect-"))
     workdir.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()

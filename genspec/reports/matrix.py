@@ -1,19 +1,19 @@
 """Combine claims reports from several transformers versions into one Markdown matrix (and, with -o, a coloured HTML grid).
 
-    genspec-matrix reports/*.json -o reports/matrix.md      # also reports/matrix.html
+    genspec matrix reports/*.json -o reports/matrix.md      # also reports/matrix.html
 
 Rows are claims, columns versions; below, what each version actually does for the
 version-dependent claims (X1-X3, A7), read from the observations the tests recorded.
 """
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
 from packaging.version import Version
 
+from genspec import usage
 from genspec.reports import html_page
+from genspec.reports.regression import load
 from genspec.reports.release_recordings import Releases
 
 SYMBOL = {"proven": "✅ proven", "failed": "❌ failed", "refuted": "⛔ refuted", "skipped": "⏭ skipped", "not applicable": "➖ not applicable",
@@ -28,13 +28,13 @@ BEHAVIOUR = [
 ]
 
 
+@usage.command("genspec matrix")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="genspec-matrix", description=__doc__.splitlines()[0])
+    parser = usage.Parser(prog="genspec matrix", description=__doc__.splitlines()[0])
     parser.add_argument("reports", nargs="+", type=Path)
     parser.add_argument("-o", "--output", type=Path)
     arguments = parser.parse_args(argv)
-    reports = sorted((json.loads(path.read_text(encoding="utf-8")) for path in arguments.reports),
-                     key=lambda report: Version(report["environment"]["transformers"]))
+    reports = sorted((load(path) for path in arguments.reports), key=lambda report: Version(report["environment"]["transformers"]))
     versions = [report["environment"]["transformers"] for report in reports]
     lines = ["# Claims across transformers versions", "",
              (f"Model {reports[0]['environment']['identity']}, {reports[0]['environment']['dtype']}, "

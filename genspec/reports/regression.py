@@ -1,17 +1,17 @@
 """Compare two claims reports (before and after a model or library update) and write Markdown.
 
-    genspec-regression BEFORE.json AFTER.json [-o REPORT.md] [--fail-on-drift]
+    genspec regression BEFORE.json AFTER.json [-o REPORT.md] [--fail-on-drift]
 
 The report lists claims whose status changed, observations that drifted (largest absolute and
 relative deltas, top-1 flips, changed ids and texts) and how the environments differ. Exit status:
 1 when a claim is worse than before (or, with --fail-on-drift, when any observation drifted), else 0.
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
+from genspec import usage
 from genspec.files import write_whole
 from genspec.reports import observations
 from genspec.run.tolerances import snapshot_tolerance
@@ -22,9 +22,12 @@ RANK = {"proven": 0, "refuted": 1, "not applicable": 1, "skipped": 1, "not run":
 
 def load(path: Path) -> dict:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise SystemExit(f"{path}: not a readable claims report ({error}); write one with pytest --claims-report PATH") from None
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise usage.UsageError(f"{path}: not a readable claims report ({error}); write one with genspec --claims-report PATH") from None
+    if not isinstance(report, dict) or not {"environment", "claims", "tests"} <= set(report):
+        raise usage.UsageError(f"{path}: not a claims report (it has no environment, claims and tests); write one with genspec --claims-report PATH")
+    return report
 
 
 def status_changes(before: dict, after: dict) -> list[dict]:
@@ -97,8 +100,9 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+@usage.command("genspec regression")
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="genspec-regression", description=__doc__.splitlines()[0])
+    parser = usage.Parser(prog="genspec regression", description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path)
     parser.add_argument("-o", "--output", type=Path, help="write the Markdown here (default: print it)")

@@ -8,6 +8,8 @@ look unused, and syrupy would delete recordings that still judge the proof. Here
 
 import pytest
 
+from genspec import PROOF_COMMAND
+
 KEPT_NOTE = pytest.StashKey[str]()
 
 
@@ -21,7 +23,7 @@ def pytest_sessionfinish(session, exitstatus):
             f"it stopped early ({session.shouldstop or session.shouldfail})" if session.shouldstop or session.shouldfail
             else f"{session.testsfailed} test{'s' if session.testsfailed != 1 else ''} failed")
         config.stash[KEPT_NOTE] = (f"genspec snapshots: recordings no test used this time are kept, not deleted: the update did not run "
-                                   f"to its end ({why}). Run `pytest --snapshot-update` to its end to remove recordings no test reads.")
+                                   f"to its end ({why}). Run `{PROOF_COMMAND} --snapshot-update` to its end to remove recordings no test reads.")
     return (yield)
 
 

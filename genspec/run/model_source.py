@@ -15,6 +15,7 @@ from huggingface_hub import scan_cache_dir, snapshot_download
 from huggingface_hub.errors import CacheNotFound, LocalEntryNotFoundError
 from safetensors import SafetensorError, safe_open
 
+from genspec import PROOF_COMMAND
 from genspec.embedded.checkpoint import PROFILES, ensure_stand_in
 from genspec.run.weights_identity import checkpoint_sha256
 
@@ -23,7 +24,7 @@ HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 FULL_COMMIT, SHORT_COMMIT = re.compile(r"[0-9a-f]{40}"), re.compile(r"[0-9a-f]{4,39}")
 HOW_TO_GET_REAL_WEIGHTS = (
     f"on a machine with network run `hf download {REAL_MODEL}`, "
-    f"then `pytest --model {REAL_MODEL}` (or `--model DIR` for a local copy)"
+    f"then `{PROOF_COMMAND} --model {REAL_MODEL}` (or `--model DIR` for a local copy)"
 )
 
 

@@ -1,0 +1,92 @@
+"""genspec as a user installs it: the wheel built from this checkout, installed (not editable) into a fresh virtual
+environment outside the checkout, run as `genspec` from an empty directory — the proof on the embedded default, a tiny
+checkpoint as --model DIR recorded into that directory, and the regression report between the two runs.
+`pytest -m end_to_end` (it installs torch and transformers into the new environment from the package index's cache)."""
+
+import hashlib
+import os
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from genspec import PROOF_HOME
+from genspec.embedded.families import write_family_checkpoint
+
+pytestmark = pytest.mark.end_to_end
+
+
+def _run(command, cwd: Path, environment: dict, timeout=1800) -> subprocess.CompletedProcess:
+    return subprocess.run([str(part) for part in command], check=False, cwd=cwd, capture_output=True, text=True, env=environment, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory, settings):
+    """(the environment's bin folder, the installed package's folder, a clean environment for its commands)."""
+    root = tmp_path_factory.mktemp("installed")
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("GENSPEC_", "HF_", "PYTHON", "VIRTUAL_ENV"))}
+    clean |= {"HF_HOME": str(root / "hf-home"), "HF_HUB_OFFLINE": "1", "GENSPEC_CACHE": str(settings.cache_root)}
+    built = _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", root / "dist", PROOF_HOME], root, clean)
+    assert built.returncode == 0, built.stderr[-3000:]
+    wheel = next((root / "dist").glob("genspec-*.whl"))
+    _run([sys.executable, "-m", "venv", root / "venv"], root, clean).check_returncode()
+    bin_folder = root / "venv" / ("Scripts" if sys.platform == "win32" else "bin")
+    # The same torch and transformers as this run: the installed proof is held to the same verdicts.
+    pins = [f"torch=={metadata.version('torch').split('+')[0]}", f"transformers=={metadata.version('transformers')}"]
+    done = _run([bin_folder / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", wheel, *pins], root, clean)
+    assert done.returncode == 0, done.stderr[-3000:]
+    where = _run([bin_folder / "python", "-c", "import genspec; print(genspec.PACKAGE)"], root, clean)
+    package = Path(where.stdout.strip())
+    assert package.parent.name == "site-packages" and PROOF_HOME not in package.parents, package
+    return bin_folder, package, clean
+
+
+def _contents(folder: Path) -> dict[str, str]:
+    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_the_installed_proof_runs_anywhere_and_writes_only_where_it_is_run(installed, tmp_path, settings):
+    """The proof from the wheel in an empty directory: 46 of 53 claims proven against the shipped recordings; a tiny model's
+    recordings land in that directory; nothing in the installation changes; `genspec regression` compares the two runs."""
+    bin_folder, package, environment = installed
+    work = tmp_path / "empty"
+    work.mkdir()
+    before = _contents(package)
+
+    default = _run([bin_folder / "genspec", "--claims-report", "default.json"], work, environment)
+    assert default.returncode == 0, default.stdout[-3000:] + default.stderr[-2000:]
+    assert "proven: 46 of the 53 claims that apply" in default.stdout, default.stdout[-2000:]
+    shipped = package / "fixtures" / "snapshots"
+    assert f"genspec snapshots: {shipped}" in default.stdout, "the default is judged by the recordings the wheel ships"
+    assert "snapshots passed" in default.stdout and "snapshot failed" not in default.stdout, default.stdout[-1500:]
+
+    checkpoint = write_family_checkpoint("qwen3-small", tmp_path / "my-qwen3", settings.cache_root)
+    recording = _run([bin_folder / "genspec", "--model", checkpoint, "--snapshot-update", "--claims-report", "mine.json"], work, environment)
+    assert recording.returncode == 0, recording.stdout[-3000:]
+    recordings = sorted((work / "genspec-recordings").rglob("*.json"))
+    assert len(recordings) > 20, f"recordings written in {work}: {recordings}"
+    again = _run([bin_folder / "genspec", "--model", checkpoint], work, environment)
+    assert again.returncode == 0 and "snapshots passed" in again.stdout, again.stdout[-2000:]
+    assert str(work / "genspec-recordings") in again.stdout, "the second run reads the recordings the first wrote"
+
+    assert _contents(package) == before, "the runs changed files inside the installation"
+
+    compared = _run([bin_folder / "genspec", "regression", "default.json", "mine.json", "-o", "regression.md"], work, environment)
+    assert compared.returncode in (0, 1), compared.stderr  # 1: a claim is worse on the tiny model (its value claims do not apply)
+    report = (work / "regression.md").read_text(encoding="utf-8")
+    assert "# genspec regression report" in report and "Weights changed" in report, report[:1500]
+
+
+def test_the_installed_command_says_what_it_cannot_use(installed, tmp_path):
+    """Each subcommand, given what it cannot use, ends in one ERROR line and exit code 4, never a traceback."""
+    bin_folder, _, environment = installed
+    for arguments in (["--model", tmp_path / "nowhere"], ["regression", tmp_path / "nothing.json", tmp_path / "nothing.json"],
+                      ["matrix"], ["bisect", "Z9", "4.51.3", "4.57.6"], ["--claims", "Z9"]):
+        done = _run([bin_folder / "genspec", *arguments], tmp_path, environment, timeout=600)
+        said = (done.stdout + done.stderr).strip().splitlines()
+        errors = [line for line in said if line.startswith("ERROR:")]
+        assert done.returncode == 4 and len(errors) == 1 and "Traceback" not in done.stderr, (arguments, done.returncode, said[-5:])
+    helped = _run([bin_folder / "genspec", "--help"], tmp_path, environment)
+    assert helped.returncode == 0 and all(f"genspec {name}" in helped.stdout for name in ("regression", "matrix", "bisect")), helped.stdout
