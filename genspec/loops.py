@@ -29,35 +29,36 @@ class Reader:
 
     def __init__(self, model, use_cache: bool | None = None, last_position_only: bool = True):
         self.model, self.use_cache = model, use_cache
-        self.field, self.state, self.read = None, None, 0
-        self.kept = None  # what the first step handed back (state.Kept), once it has run
+        self.returned_as, self.state, self.tokens_read = None, None, 0
+        self.summary = None  # what the first step handed back (state.Summary), once it has run
         parameters = state.forward_parameters(model)
         self.takes_cache_position = "cache_position" in parameters  # transformers 4.x: Mamba's state needs it
         self.takes_use_cache = "use_cache" in parameters or _takes_any_keyword(model)
         # only the last position's scores pick the next token: skip the head elsewhere, as generate() does
-        self.keep = {"logits_to_keep": 1} if last_position_only and "logits_to_keep" in parameters else {}
+        self.last_logits_only = {"logits_to_keep": 1} if last_position_only and "logits_to_keep" in parameters else {}
 
     def last_scores(self, ids):
         """The scores of the next token after each row of `ids` (B×V)."""
         if self.state is not None:
-            output = self.model(ids[:, self.read:], **{self.field: self.state}, use_cache=True, **self._positions(ids), **self.keep)
-            self.state = output[self.field]
+            output = self.model(ids[:, self.tokens_read:], **{self.returned_as: self.state}, use_cache=True, **self._positions(ids),
+                                **self.last_logits_only)
+            self.state = output[self.returned_as]
         else:
-            first = self.kept is None and self.use_cache is not False
-            output = self.model(ids, **({"use_cache": first} if self.takes_use_cache else {}), **self.keep)
-            if self.kept is None:  # the first step reads the prompt and shows what the model hands back
-                self.field, self.state = state.handed_back(self.model, output) if self.use_cache is not False else (None, None)
-                self.kept = state.kept(self.field, self.state)
-                if self.use_cache and self.kept.nothing:
+            first = self.summary is None and self.use_cache is not False
+            output = self.model(ids, **({"use_cache": first} if self.takes_use_cache else {}), **self.last_logits_only)
+            if self.summary is None:  # the first step reads the prompt and shows what the model hands back
+                self.returned_as, self.state = state.handed_back(self.model, output) if self.use_cache is not False else (None, None)
+                self.summary = state.summary(self.returned_as, self.state)
+                if self.use_cache and self.summary.nothing:
                     raise NothingHandedBack(
                         f"{type(self.model).__name__} hands back nothing between steps (a forward pass with use_cache=True returned "
                         f"only {', '.join(output.keys())}): there is no state to feed back; run the loop with use_cache=False "
                         "(the whole text every step, valid for any causal LM)")
-        self.read = ids.shape[1]
+        self.tokens_read = ids.shape[1]
         return output.logits[:, -1, :]
 
     def _positions(self, ids):
-        return {"cache_position": torch.arange(self.read, ids.shape[1], device=ids.device)} if self.takes_cache_position else {}
+        return {"cache_position": torch.arange(self.tokens_read, ids.shape[1], device=ids.device)} if self.takes_cache_position else {}
 
     def follow(self, parent):
         """Beams: each surviving path keeps its parent's state."""
@@ -69,11 +70,11 @@ def _takes_any_keyword(model) -> bool:
     return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(model.forward).parameters.values())
 
 
-def state_kept_by(model, input_ids) -> state.Kept:
+def state_summary_of(model, input_ids) -> state.Summary:
     """What `model` hands back between steps, from one forward pass over `input_ids` with use_cache=True."""
     reader = Reader(model)
     reader.last_scores(input_ids)
-    return reader.kept
+    return reader.summary
 
 
 def greedy(model, input_ids, max_new_tokens, eos_token_ids=(), use_cache=None):

@@ -136,10 +136,10 @@ def tiny_stand_in(settings):
 
 
 @pytest.fixture(scope="session")
-def kept_between_steps(model, forward_passes) -> state.Kept:
+def state_summary(model, forward_passes) -> state.Summary:
     """What the model hands back between steps (genspec/state.py): keys and values, a recurrent state, both, or nothing."""
     with torch.inference_mode():
-        return loops.state_kept_by(model, forward_passes["hi"].tokens["input_ids"])
+        return loops.state_summary_of(model, forward_passes["hi"].tokens["input_ids"])
 
 
 @pytest.fixture(scope="session")
@@ -155,9 +155,9 @@ def not_applicable(applies):
 
 @pytest.fixture(scope="session")
 def needs_a_state(model, not_applicable):
-    """`needs_a_state(kept)`: a claim about what the model keeps between steps is not applicable where it hands back nothing."""
-    def check(kept: state.Kept):
-        if kept.nothing:
+    """`needs_a_state(summary)`: a claim about what the model keeps between steps is not applicable where it hands back nothing."""
+    def check(summary: state.Summary):
+        if summary.nothing:
             not_applicable(f"{type(model).__name__} hands back nothing between steps (a forward pass with use_cache=True returns "
                            "nothing besides its scores); the claim is about what the model keeps between steps")
     return check

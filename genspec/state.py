@@ -6,7 +6,7 @@ logits, what the model kept of the text — keys and values (Qwen3's DynamicCach
 linear-attention layers for the rest). generate() feeds it back under the name it came out under
 (`cache` from transformers 5.24, `past_key_values` before; `cache_params`, `state` for some
 families), and so do the loops. The state is what the forward pass *returned* under a name its
-forward *takes*: neither a class's stateful mark nor a renamed field decides it.
+forward *takes*: neither a class's stateful mark nor a renamed output decides it.
 """
 
 import inspect
@@ -19,8 +19,8 @@ from transformers import Cache, cache_utils
 # asked for (hidden states, attentions, a mixture of experts' router logits and loss).
 NOT_A_STATE = {"logits", "loss", "last_hidden_state", "hidden_states", "attentions", "cross_attentions", "router_logits", "aux_loss"}
 # Layers that keep a recurrent (linear-attention, convolution or SSM) state, not keys and values.
-RECURRENT_FIELDS_4X = ("ssm_states", "conv_states", "conv_cache", "recurrent_states")  # transformers 4.x's hybrid caches
-PER_LAYER_LISTS_4X = ("key_cache", "value_cache", *RECURRENT_FIELDS_4X)
+RECURRENT_LISTS_4X = ("ssm_states", "conv_states", "conv_cache", "recurrent_states")  # transformers 4.x's hybrid caches
+PER_LAYER_LISTS_4X = ("key_cache", "value_cache", *RECURRENT_LISTS_4X)
 RECURRENT_LAYERS = tuple(getattr(cache_utils, name) for name in ("LinearAttentionCacheLayerMixin",) if hasattr(cache_utils, name))
 
 
@@ -29,20 +29,20 @@ def forward_parameters(model) -> set[str]:
 
 
 def handed_back(model, output) -> tuple[str | None, object]:
-    """(field, state): what `output` (a forward pass with use_cache=True, asked for nothing else) returned besides its scores, which
-    the next step takes back under the same name; (None, None) where it returned nothing else. A field the forward names as a
-    parameter comes first; a forward declared as **kwargs takes it all the same."""
+    """(returned_as, state): what `output` (a forward pass with use_cache=True, asked for nothing else) returned besides its
+    scores, and the name the next step takes it back under; (None, None) where it returned nothing else. A name the forward
+    takes as a parameter comes first; a forward declared as **kwargs takes it all the same."""
     takes = forward_parameters(model)
-    fields = [name for name in output.keys() if name not in NOT_A_STATE and output[name] is not None]  # noqa: SIM118 (a ModelOutput)
-    fields.sort(key=lambda name: name not in takes)
-    return (fields[0], output[fields[0]]) if fields else (None, None)
+    names = [name for name in output.keys() if name not in NOT_A_STATE and output[name] is not None]  # noqa: SIM118 (a ModelOutput)
+    names.sort(key=lambda name: name not in takes)
+    return (names[0], output[names[0]]) if names else (None, None)
 
 
 @dataclass(frozen=True)
-class Kept:
-    """What a model kept between steps, as a reader of the proof needs it named."""
+class Summary:
+    """What a model hands back between steps (its state), summarised as a reader of the proof needs it named."""
 
-    field: str | None  # the name it came back under
+    returned_as: str | None  # the name the state came back under
     kind: str  # the state's type: DynamicCache, list, …
     key_value_layers: int  # layers that keep keys and values (attention)
     recurrent_layers: int  # layers that keep a recurrent state (linear attention, SSM, convolution)
@@ -50,41 +50,41 @@ class Kept:
 
     @property
     def nothing(self) -> bool:
-        return self.field is None
+        return self.returned_as is None
 
     def __str__(self) -> str:
         if self.nothing:
             return "nothing handed back between steps"
         parts = [f"{count} {what} layer{'s' if count > 1 else ''}" for count, what in ((self.key_value_layers, "key/value"),
                                                                                    (self.recurrent_layers, "recurrent")) if count]
-        return f"{' and '.join(parts) or 'a recurrent state'} ({self.kind}, returned as `{self.field}`)"
+        return f"{' and '.join(parts) or 'a recurrent state'} ({self.kind}, returned as `{self.returned_as}`)"
 
 
-NOTHING = Kept(None, "", 0, 0, None)
+NOTHING = Summary(None, "", 0, 0, None)
 
 
-def kept(field: str | None, state) -> Kept:
+def summary(returned_as: str | None, state) -> Summary:
     """Name what `state` holds: how many key/value layers, how many recurrent layers."""
-    if field is None:
+    if returned_as is None:
         return NOTHING
     layers = getattr(state, "layers", None)
     if isinstance(state, Cache) and layers is not None:  # transformers 5: one cache layer per decoder layer
         recurrent = sum(isinstance(layer, RECURRENT_LAYERS) for layer in layers)
         # Falcon-H1's layers keep both: LinearAttentionAndFullAttentionLayer is a key/value layer too
         key_value = sum(not isinstance(layer, RECURRENT_LAYERS) or hasattr(layer, "keys") for layer in layers)
-        return Kept(field, type(state).__name__, key_value, recurrent, len(layers))
+        return Summary(returned_as, type(state).__name__, key_value, recurrent, len(layers))
     if isinstance(state, tuple) and all(isinstance(layer, tuple) for layer in state):  # 4.x's legacy form: (key, value) per layer
-        return Kept(field, "tuple", len(state), 0, len(state))
-    recurrent_lists = [getattr(state, name) for name in RECURRENT_FIELDS_4X if isinstance(getattr(state, name, None), list)]
+        return Summary(returned_as, "tuple", len(state), 0, len(state))
+    recurrent_lists = [getattr(state, name) for name in RECURRENT_LISTS_4X if isinstance(getattr(state, name, None), list)]
     if recurrent_lists:  # 4.x caches of hybrids and of Mamba, laid out by layer: keys beside SSM or convolution states
         keys = getattr(state, "key_cache", [])
         recurrent = max(sum(_holds(tensor) for tensor in tensors) for tensors in recurrent_lists)
-        return Kept(field, type(state).__name__, sum(_holds(tensor) for tensor in keys), recurrent, max(len(keys), *map(len, recurrent_lists)))
+        return Summary(returned_as, type(state).__name__, sum(_holds(tensor) for tensor in keys), recurrent, max(len(keys), *map(len, recurrent_lists)))
     if isinstance(state, Cache):  # a 4.x DynamicCache
-        return Kept(field, type(state).__name__, len(state), 0, len(state))
+        return Summary(returned_as, type(state).__name__, len(state), 0, len(state))
     # RWKV's list of state tensors, each holding every layer: not laid out by layer
     kind = f"{type(state).__name__} of {len(state)} tensors" if isinstance(state, (list, tuple)) else type(state).__name__
-    return Kept(field, kind, 0, 0, None)
+    return Summary(returned_as, kind, 0, 0, None)
 
 
 def key_value_shapes(state) -> dict[int, tuple]:

@@ -159,18 +159,18 @@ def test_base_model_returns_the_last_hidden_state(model, forward_passes, base_ou
 
 
 @pytest.mark.claim("A3")
-def test_base_model_returns_what_it_keeps_per_layer(model, base_output, kept_between_steps, needs_a_state, evidence):
+def test_base_model_returns_what_it_keeps_per_layer(model, base_output, state_summary, needs_a_state, evidence):
     """A3 (000, 001): beside last_hidden_state the base model returns what it keeps of the text: one cache layer per decoder layer,
     keys and values of the model's heads in every attention layer (a hybrid's other layers keep a recurrent state)."""
-    needs_a_state(kept_between_steps)
-    field, kept = state.handed_back(model.base_model, base_output)
-    assert field is not None, f"{type(model.base_model).__name__} returned {', '.join(base_output.keys())}: nothing it keeps for the next step"
-    described = state.kept(field, kept)
+    needs_a_state(state_summary)
+    returned_as, handed = state.handed_back(model.base_model, base_output)
+    assert returned_as is not None, f"{type(model.base_model).__name__} returned {', '.join(base_output.keys())}: nothing it keeps for the next step"
+    described = state.summary(returned_as, handed)
     evidence(f"the base model keeps {described}")
     layers = model.config.num_hidden_layers
     assert described.layers in (None, layers), f"{described}: {described.layers} layers, the config has {layers}"
     tokens = base_output.last_hidden_state.shape[1]
-    shapes = state.key_value_shapes(kept)
+    shapes = state.key_value_shapes(handed)
     expected = (1, model.config.num_key_value_heads, tokens, model.config.head_dim) if hasattr(model.config, "head_dim") else None
     wrong = {layer: shape for layer, shape in shapes.items() if expected and shape != expected}
     assert not wrong, f"keys of layers {sorted(wrong)} are {sorted(set(wrong.values()))}, expected {expected} (1 text, kv heads, tokens, head_dim)"
@@ -209,12 +209,12 @@ def lm_output(model, forward_passes):
 
 
 @pytest.mark.claim("A4")
-def test_causal_lm_output_carries_what_it_keeps(model, lm_output, kept_between_steps, needs_a_state):
+def test_causal_lm_output_carries_what_it_keeps(model, lm_output, state_summary, needs_a_state):
     """A4 (001): the logits come with what the model keeps for the next step (past_key_values; `cache` from transformers 5.24)."""
-    needs_a_state(kept_between_steps)
-    field, kept = state.handed_back(model, lm_output)
-    assert kept is not None, f"{type(lm_output).__name__} carries only {', '.join(lm_output.keys())}: nothing kept for the next step"
-    assert state.kept(field, kept).kind == kept_between_steps.kind, f"{state.kept(field, kept)}, the first step of a loop kept {kept_between_steps}"
+    needs_a_state(state_summary)
+    returned_as, handed = state.handed_back(model, lm_output)
+    assert handed is not None, f"{type(lm_output).__name__} carries only {', '.join(lm_output.keys())}: nothing kept for the next step"
+    assert state.summary(returned_as, handed).kind == state_summary.kind, f"{state.summary(returned_as, handed)}, the first step of a loop kept {state_summary}"
 
 
 @pytest.mark.claim("A4")

@@ -198,26 +198,26 @@ def test_output_starts_with_the_input(greedy_results, forward_passes, prompt):
 
 
 @pytest.mark.claim("G4")
-def test_cache_changes_nothing_but_speed(model, tokenizer, prompt_ids, greedy_results, greedy_step_scores, settings, kept_between_steps, needs_a_state,
+def test_cache_changes_nothing_but_speed(model, tokenizer, prompt_ids, greedy_results, greedy_step_scores, settings, state_summary, needs_a_state,
                                         evidence, picture):
     """G4 (001): what the model keeps between steps (past_key_values) only speeds things up: the loop that reads the whole text every
     step gives the same tokens as generate() feeding back its state, up to a near-tie that rounding decides."""
-    needs_a_state(kept_between_steps)
+    needs_a_state(state_summary)
     with torch.inference_mode():
         uncached = new_tokens(loops.greedy(model, prompt_ids, SHORT, use_cache=False), prompt_ids)
     cached = new_tokens(greedy_results[PROMPT], prompt_ids)[:SHORT]  # the cached loop equals generate (G1)
     agreement = agree(uncached, cached, last_position_scores(model, prompt_ids, uncached), greedy_step_scores[PROMPT].__getitem__,
                       near_tie_bound(settings.dtype), ("uncached loop", "cached generate()"))
-    evidence(f"kept between steps: {kept_between_steps}; {agreement.evidence}")
+    evidence(f"kept between steps: {state_summary}; {agreement.evidence}")
     picture(pictures.strip("the loop without past_key_values beside cached generate()", ("uncached loop", "cached generate()"),
                            token_texts(tokenizer, uncached), token_texts(tokenizer, cached), agreement.near_tie))
     assert_varied(uncached)
 
 
 @pytest.mark.claim("G4")
-def test_cached_and_uncached_scores_agree(model, prompt_ids, greedy_results, greedy_step_scores, settings, kept_between_steps, needs_a_state):
+def test_cached_and_uncached_scores_agree(model, prompt_ids, greedy_results, greedy_step_scores, settings, state_summary, needs_a_state):
     """G4 (001): the scores generate() computes step by step with what the model keeps are those of one uncached pass over the result."""
-    needs_a_state(kept_between_steps)
+    needs_a_state(state_summary)
     with torch.inference_mode():
         uncached = model(greedy_results[PROMPT]).logits[0, prompt_ids.shape[1] - 1 : -1]
     step_scores = greedy_step_scores[PROMPT]  # one row per generated token

@@ -85,11 +85,11 @@ def test_the_loop_names_what_the_family_keeps(family_model, prompt):
     """What the loop feeds back is named: key/value layers for attention, recurrent layers for the rest (both in a hybrid)."""
     family, model, _ = family_model
     with torch.inference_mode():
-        kept = loops.state_kept_by(model, prompt)
-    assert kept.nothing != hands_back_a_state(family), f"{family}: {kept}"
+        summary = loops.state_summary_of(model, prompt)
+    assert summary.nothing != hands_back_a_state(family), f"{family}: {summary}"
     if family in HYBRIDS and TRANSFORMERS_5:
-        assert kept.key_value_layers and kept.recurrent_layers, f"{family}, a hybrid: {kept}"
-        assert kept.layers == model.config.num_hidden_layers, f"{family}: {kept}, {model.config.num_hidden_layers} decoder layers"
+        assert summary.key_value_layers and summary.recurrent_layers, f"{family}, a hybrid: {summary}"
+        assert summary.layers == model.config.num_hidden_layers, f"{family}: {summary}, {model.config.num_hidden_layers} decoder layers"
 
 
 def test_the_loop_reading_the_whole_text_equals_generate(family_model, prompt):
