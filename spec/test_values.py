@@ -9,7 +9,7 @@ and the claim is skipped with the line that says which run judges it.
 import pytest
 import torch
 
-from genspec import loops
+from genspec import PROOF_COMMAND, loops
 from genspec.embedded import model_card
 from genspec.reports import observations, pictures
 from genspec.run.loading import chat_text, encode
@@ -31,7 +31,7 @@ def judge_against_the_articles(source, settings):
             pytest.skip(source.unavailable or f"needs the real {REAL_MODEL} weights: {HOW_TO_GET_REAL_WEIGHTS}"
                                               f"; then add `--dtype {printed_dtype}`, the dtype the article printed this in")
         if settings.dtype != printed_dtype:
-            pytest.skip(f"printed in {printed_dtype}: judged by `pytest --model {source.requested} --dtype {printed_dtype}`")
+            pytest.skip(f"printed in {printed_dtype}: judged by `{PROOF_COMMAND} --model {source.requested} --dtype {printed_dtype}`")
     return judge
 
 
