@@ -11,7 +11,7 @@ import torch
 from genspec import loops, state
 from genspec.classification import build_classifier, stored_head_key
 from genspec.embedded import checkpoint
-from genspec.run.applicability import NOT_APPLICABLE
+from genspec.run.applicability import NotApplicable
 from genspec.run.finite_scores import not_finite
 from genspec.run.loading import encode
 from genspec.run.printed import CHAT_PROMPTS, GREEDY_STEPS, PROMPTS
@@ -143,13 +143,11 @@ def state_summary(model, forward_passes) -> state.Summary:
 
 
 @pytest.fixture(scope="session")
-def not_applicable(applies):
-    """`not_applicable(reason)`: the part of the claim this test checks is one the model lacks. True of another family, so a
-    skip that says why; on the article's model (its configuration and tokenizer) nothing is lacking, so a failure that says so."""
+def not_applicable():
+    """`not_applicable(reason)`: the part of the claim this test checks is one the model lacks; the one rule
+    (Applicability.unjudged) makes it the verdict: not applicable on another family, a failure on the articles' model."""
     def verdict(reason: str):
-        if applies.article_model:
-            pytest.fail(applies.missing_on_the_article_model(reason), pytrace=False)
-        pytest.skip(f"{NOT_APPLICABLE}{reason}")
+        raise NotApplicable(reason)
     return verdict
 
 

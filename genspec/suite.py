@@ -111,6 +111,16 @@ def pytest_runtest_setup(item):
         pytest.fail(item.stash[MISSING_PART_KEY], pytrace=False)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A claim a test could not judge (applicability.NotApplicable, CannotShow, raised anywhere in it) gets its verdict from
+    the one rule: skipped with the line that names it, or failed on the articles' model."""
+    try:
+        return (yield)
+    except applicability.Unjudged as verdict:
+        pytest.skip(item.config.stash[APPLICABILITY_KEY].unjudged(verdict))
+
+
 def _only_the_claims_asked_for(config, items) -> None:
     """`--claims X1,A7`: keep the tests that name one of them (genspec-bisect runs one claim per release)."""
     asked = config.getoption(options.ONLY_CLAIMS)

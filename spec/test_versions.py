@@ -8,7 +8,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, BatchEncoding
 
-from genspec.run.applicability import NOT_APPLICABLE
+from genspec.run.applicability import NotApplicable
 from genspec.run.loading import chat_text
 from genspec.run.version_rules import SILU_ACTIVATION_FROM, TRANSFORMERS_5, on_this_release, printed_activation
 
@@ -19,10 +19,10 @@ def test_printed_activation_depends_on_the_version(model, recorded):
     """X1 (000 vs 003): the act_fn prints `SiLU()` up to transformers 4.56 and `SiLUActivation()` from 4.57 on."""
     activation = getattr(model.config, "hidden_act", None) or getattr(model.config, "activation_function", None)
     if activation != "silu":
-        pytest.skip(f"{NOT_APPLICABLE}this model's activation is {activation}; X1 is how the articles' SiLU prints")
+        raise NotApplicable(f"this model's activation is {activation}; X1 is how the articles' SiLU prints")
     act_fns = [module for name, module in model.named_modules() if name.endswith("mlp.act_fn")]
     if not act_fns:
-        pytest.skip(f"{NOT_APPLICABLE}{type(model).__name__} has no mlp.act_fn to print; X1 is how the articles' MLP activation prints")
+        raise NotApplicable(f"{type(model).__name__} has no mlp.act_fn to print; X1 is how the articles' MLP activation prints")
     act_fn = repr(act_fns[0])
     seen = recorded({"act_fn": act_fn}, only_recorded=True)
     expected = printed_activation()

@@ -26,7 +26,7 @@ from genspec.reports import html_page, pictures
 from genspec.run import applicability, claims, options
 
 CLAIM_MARKER = re.compile(r"mark\.claim\(([^)]*)\)")
-STATUS_ORDER = ("failed", "refuted", "proven", "not applicable", "skipped", "not run", "not covered")
+STATUS_ORDER = ("failed", "refuted", "cannot show", "proven", "not applicable", "skipped", "not run", "not covered")
 SNAPSHOT_ASSERT = "assert [- snapshot] == [+ received]"
 TEST_PROPERTY = "genspec-test"  # a test's claims and layer, as its reports carry them
 
@@ -100,7 +100,8 @@ class ProofReport:
         environment = self.environment()
         write = terminalreporter.write_line
         terminalreporter.section(f"genspec proof: {environment['identity']}, {environment['dtype']}, {environment['device']}")
-        colours = {"proven": "green", "failed": "red", "refuted": "yellow", "skipped": "yellow", "not applicable": "cyan"}
+        colours = {"proven": "green", "failed": "red", "refuted": "yellow", "cannot show": "purple", "skipped": "yellow",
+                   "not applicable": "cyan"}
         if terminalreporter.hasmarkup:  # a terminal that shows colour: the table as the articles print theirs, with rich
             terminalreporter.write(rich_table(rows, colours, self.config.get_terminal_writer().fullwidth))
         else:  # CI logs, pipes, --color=no: plain lines, one per claim
@@ -167,8 +168,9 @@ def _outcome(report):
         return "failed", _failure(report)
     if report.skipped:
         reason = (report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)).removeprefix("Skipped: ")
-        if reason.startswith(applicability.NOT_APPLICABLE):
-            return "not applicable", reason.removeprefix(applicability.NOT_APPLICABLE)
+        for status, prefix in (("not applicable", applicability.NOT_APPLICABLE), ("cannot show", applicability.CANNOT_SHOW)):
+            if reason.startswith(prefix):
+                return status, reason.removeprefix(prefix)
         return "skipped", reason
     if report.when == "call":
         return "passed", ""
@@ -198,7 +200,7 @@ def _claim_status(named, exists_elsewhere) -> tuple[str, str]:
     if not named:
         return ("not run", "not selected in this run") if exists_elsewhere else ("not covered", "no test names this claim")
     outcomes = [test["outcome"] for _, test in named]
-    for wanted, status in (("failed", "failed"), ("refuted", "refuted")):
+    for wanted, status in (("failed", "failed"), ("refuted", "refuted"), ("cannot show", "cannot show")):
         hits = [test for _, test in named if test["outcome"] == wanted]
         if hits:
             return status, hits[0]["detail"]

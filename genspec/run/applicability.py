@@ -5,12 +5,18 @@ generation as a loop). The articles' numbers — 28 layers, 311 weights, 1024, 1
 tree — are Qwen3-0.6B's configuration; their token ids are Qwen3's tokenizer; their chat prompts
 need a chat template. On a model without one of these, the tests of that part are *not
 applicable*, with the reason, never failed.
+
+One rule gives every verdict that is neither proven nor refuted: a test raises NotApplicable (the model lacks the part the
+claim is about) or CannotShow (the model has it, but what it does here cannot decide the claim: a reply that repeats one
+token), and `unjudged` turns it into that verdict — or, on the articles' model, which has every part and must show every
+claim, into a failure that says why.
 """
 
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification
 from transformers.models.auto.modeling_auto import MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING
@@ -19,12 +25,32 @@ from genspec.embedded import model_card
 
 ARTICLE_MODEL = "Qwen3-0.6B"
 NOT_APPLICABLE = "not applicable: "
+CANNOT_SHOW = "cannot show: "
 # What the article's printed numbers depend on: the tree, the weight count, every shape.
 CONFIGURATION_KEYS = ("model_type", "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
                       "num_key_value_heads", "head_dim", "hidden_act", "attention_bias", "rms_norm_eps")
 SHOWN = 3  # differences named in a reason
 # The markers of tests of the articles' own numbers and token ids, as against a claim's general form.
 ARTICLE_MARKERS = ("article_config", "article_tokenizer")
+
+
+class Unjudged(Exception):
+    """A claim this test cannot judge on this model, and why (the message)."""
+
+    prefix = ""
+
+
+class NotApplicable(Unjudged):
+    """The model lacks the part of the articles the claim is about (a key/value cache, a beam search, a pad token)."""
+
+    prefix = NOT_APPLICABLE
+
+
+class CannotShow(Unjudged):
+    """The model has the part, but what it does here cannot decide the claim (a continuation too repetitive to tell two loops
+    apart): a verdict about the evidence, distinct from a refutation."""
+
+    prefix = CANNOT_SHOW
 
 
 def only_values(named) -> bool:
@@ -57,6 +83,16 @@ class Applicability:
         """The verdict where a part would be not applicable on the articles' model: it has every part, so the claim fails."""
         return (f"{reason}; the articles' model ({ARTICLE_MODEL}'s configuration and tokenizer) has this part: on it nothing is "
                 "not applicable, so the claim fails")
+
+    def unjudged(self, verdict: Unjudged) -> str:
+        """The one rule: where the claim is not judged, the skip line that says why (its prefix names the verdict); on the
+        articles' model, which has every part and must show every claim, the failure line (raises pytest's failure)."""
+        if not self.article_model:
+            return f"{verdict.prefix}{verdict}"
+        if isinstance(verdict, CannotShow):
+            pytest.fail(f"{verdict}; the articles' model ({ARTICLE_MODEL}'s configuration and tokenizer) must show every claim: "
+                        "on it a claim it cannot show fails", pytrace=False)
+        pytest.fail(self.missing_on_the_article_model(str(verdict)), pytrace=False)
 
     @property
     def values(self) -> str | None:
