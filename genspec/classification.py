@@ -115,8 +115,8 @@ def check_score_is_lm_head(classifier, loading_info: dict, lm_head_weight: torch
 def check_score_is_stored_head(classifier, loading_info: dict, path, head_key: str) -> None:
     """Fail, saying why, unless the classifier's head holds what the checkpoint stores under `head_key` (read block by block)."""
     _check_nothing_missing(loading_info)
-    file = next(file for file, key in stored.stored_keys(path) if key == head_key)
-    assert stored.same_as_stored(classifier.score.weight, file, head_key), f"C1: score.weight differs from the stored {head_key}"
+    assert stored.same_as_stored(classifier.score.weight, stored.file_storing(path, head_key), head_key), \
+        f"C1: score.weight differs from the stored {head_key}"
 
 
 def _check_nothing_missing(loading_info: dict) -> None:

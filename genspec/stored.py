@@ -91,6 +91,22 @@ def stored_shapes(path) -> dict[str, tuple]:
     return shapes
 
 
+def file_storing(path: Path, key: str) -> Path | None:
+    """The safetensors file of the checkpoint that stores `key`, or None."""
+    return next((file for file, stored in stored_keys(path) if stored == key), None)
+
+
+def key_storing(path: Path, tensor: torch.Tensor) -> str | None:
+    """The name under which the checkpoint stores exactly `tensor`'s values (compared block by block), or None."""
+    with_shape = [(file, key) for file, key in stored_keys(path) if stored_shapes_of(file).get(key) == tuple(tensor.shape)]
+    return next((key for file, key in with_shape if same_as_stored(tensor, file, key)), None)
+
+
+def stored_shapes_of(file: Path) -> dict[str, tuple]:
+    with safe_open(str(file), framework="pt") as handle:
+        return {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}  # noqa: SIM118 (not a dict)
+
+
 def stored_lm_head(path, like: torch.Tensor | None = None) -> torch.Tensor | None:
     """`lm_head.weight` as the checkpoint stores it (None if it stores none, as a tied save does).
 

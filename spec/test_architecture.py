@@ -209,12 +209,21 @@ def lm_output(model, forward_passes):
 
 
 @pytest.mark.claim("A4")
-def test_causal_lm_output_carries_what_it_keeps(model, lm_output, state_summary, needs_a_state):
-    """A4 (001): the logits come with what the model keeps for the next step (past_key_values; `cache` from transformers 5.24)."""
+def test_causal_lm_output_carries_what_it_keeps(model, lm_output, base_output, greedy_runs, state_summary, needs_a_state, evidence):
+    """A4 (001): the logits come with what the model keeps for the next step (past_key_values; `cache` from transformers 5.24): the
+    same kind of state that generate() carries between its steps, as it returns it."""
     needs_a_state(state_summary)
     returned_as, handed = state.handed_back(model, lm_output)
     assert handed is not None, f"{type(lm_output).__name__} carries only {', '.join(lm_output.keys())}: nothing kept for the next step"
-    assert state.summary(returned_as, handed).kind == state_summary.kind, f"{state.summary(returned_as, handed)}, the first step of a loop kept {state_summary}"
+    # What generate() itself carried (it returns it beside the sequences); where it returns none, what the base model returns.
+    run = greedy_runs["how-are-you-chat"]
+    carried, by = next(((run[name], f"generate()'s `{name}`") for name in ("cache", "past_key_values") if run.get(name) is not None),
+                       (state.handed_back(model.base_model, base_output)[1], "the base model's output"))
+    assert type(handed) is type(carried), (f"the causal LM hands back a {type(handed).__name__} as `{returned_as}`, but "
+                                           f"{by} is a {type(carried).__name__}")
+    if hasattr(handed, "__len__") and hasattr(carried, "__len__"):
+        assert len(handed) == len(carried), f"the causal LM's {type(handed).__name__} has {len(handed)} entries, {by} {len(carried)}"
+    evidence(f"the forward pass hands back a {type(handed).__name__} as `{returned_as}`, as {by} is")
 
 
 @pytest.mark.claim("A4")

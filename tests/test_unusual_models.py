@@ -25,6 +25,8 @@ NOT_APPLICABLE = {
     "bert": {"G4": NOTHING_KEPT, "C1": "has no `score` head over the last token", "C3": "has no `score` head"},
 }
 FAILED = {
+    # GPT-1 ties its head to the embedding: its save stores no lm_head.weight, and C1 fails loudly, as it promises.
+    "gpt1": {"C1": "stores no lm_head.weight (a tied save)"},
     # BERT attends to later tokens: the causality claims are refuted, and generate() (with a cache) differs from the loops.
     "bert": {"K1": "not close", "K3": "not close", "G1": "attends to later tokens"},
     # Their state reads the left padding of a batch, which the attention mask marks.
@@ -57,7 +59,7 @@ def test_every_claim_gets_a_verdict_on_another_family(family, settings, tmp_path
     assert all(rows[claim]["status"] == "proven" for claim in shared), summary
     if family in KEPT:  # the loops feed back what the family keeps, and G4 names it
         assert rows["G4"]["status"] == "proven" and KEPT[family] in rows["G4"]["detail"], f"{family} G4: {rows['G4']}"
-    if family in ("gpt1", "mamba", *HYBRIDS):  # nothing fails
+    if family in ("mamba", *HYBRIDS):  # nothing fails
         assert returncode == pytest.ExitCode.OK, summary
 
 
