@@ -5,6 +5,7 @@
     genspec regression BEFORE AFTER        what changed between two claims reports (a model or library update)
     genspec matrix REPORT…                 claims × transformers releases, from one claims report per release
     genspec bisect CLAIM GOOD BAD          the first transformers release that changed a claim's verdict or observation
+    genspec families [-o DIR]              the claims × families matrix of the installed transformers
 
 Whatever it cannot use ends in one `ERROR:` line and exit code 4, as pytest's own usage errors do.
 """
@@ -23,6 +24,7 @@ SUBCOMMANDS = {
     "regression": ("genspec.reports.regression", "compare two claims reports: claims whose status changed, observations that drifted"),
     "matrix": ("genspec.reports.matrix", "claims × transformers releases (Markdown, and HTML with -o) from claims reports"),
     "bisect": ("genspec.bisect", "the first transformers release that changed a claim's verdict or observation"),
+    "families": ("genspec.families", "the general claims on a tiny checkpoint of every family transformers maps to a causal LM"),
 }
 
 

@@ -17,7 +17,20 @@ from genspec.reports import observations
 from genspec.run.tolerances import snapshot_tolerance
 
 # Lower is better; a claim regressed when its rank grows.
-RANK = {"proven": 0, "refuted": 1, "not applicable": 1, "skipped": 1, "not run": 1, "not covered": 2, "failed": 3}
+RANK = {"proven": 0, "refuted": 1, "cannot show": 1, "not applicable": 1, "skipped": 1, "not run": 1, "not covered": 2, "failed": 3}
+
+
+def families_changes(before: dict, after: dict) -> str:
+    """Two families matrices (genspec families, two releases): the cells that moved, with both verdicts."""
+    from genspec.families import moved_cells
+
+    moved = moved_cells(before, after)
+    lines = ["# genspec regression report: the families matrix", "",
+             f"transformers {before['transformers']} before, {after['transformers']} after: {len(moved)} cells moved.", ""]
+    if moved:
+        lines += ["| family | claim | before | after |", "|---|---|---|---|"]
+        lines += [f"| {cell['family']} | {cell['claim']} | {_cell(cell['before'][:300])} | {_cell(cell['after'][:300])} |" for cell in moved]
+    return "\n".join(lines) + "\n"
 
 
 def load(path: Path) -> dict:
@@ -25,6 +38,8 @@ def load(path: Path) -> dict:
         report = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
         raise usage.UsageError(f"{path}: not a readable claims report ({error}); write one with genspec --claims-report PATH") from None
+    if isinstance(report, dict) and "families" in report:
+        return report
     if not isinstance(report, dict) or not {"environment", "claims", "tests"} <= set(report):
         raise usage.UsageError(f"{path}: not a claims report (it has no environment, claims and tests); write one with genspec --claims-report PATH")
     return report
@@ -109,6 +124,12 @@ def main(argv=None) -> int:
     parser.add_argument("--fail-on-drift", action="store_true", help="exit 1 when any observation drifted too")
     arguments = parser.parse_args(argv)
     before, after = load(arguments.before), load(arguments.after)
+    if ("families" in before) != ("families" in after):
+        raise usage.UsageError("one is a families matrix (genspec families), the other a claims report: compare like with like")
+    if "families" in before:
+        markdown = families_changes(before, after)
+        write_whole(arguments.output, markdown) if arguments.output else sys.stdout.write(markdown)
+        return 0
     changes, moved, environment = status_changes(before, after), drifts(before, after), environment_changes(before, after)
     markdown = to_markdown(changes, moved, environment, weights_verdict(before, after))
     if arguments.output:

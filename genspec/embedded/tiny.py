@@ -1,0 +1,155 @@
+"""A tiny checkpoint of any family that transformers maps to a causal LM, for the claims × families matrix (`genspec families`).
+
+Each is the family's own config with small sizes — 4 layers (so a hybrid's pattern of attention and recurrent layers holds
+both), 64 wide, 4 heads — built by transformers from that config, with the random weights of unit gain the other tiny
+families have (families.randomized: varied continuations, not one token repeated), Qwen3's tokenizer (the stand-in's) and
+its vocabulary, saved as a user saves a checkpoint (save_pretrained, safetensors). The sizes are passed to the config's own
+constructor, under whichever names the family uses, so that what it derives from them (layer patterns, head sizes) follows.
+What the generic sizes miss is in FAMILY_SETTINGS, each with its reason. A family that cannot be built tiny says why in one
+line (CannotBuild): too large still, a multimodal model whose text model is a row of its own, a config that will not build.
+"""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import torch
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, GenerationConfig
+from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+
+from genspec.embedded import model_card
+from genspec.embedded.families import IM_END, randomized
+from genspec.embedded.tokenizer import build_tokenizer
+from genspec.embedded.unusual import HYBRID_SETTINGS
+
+VOCAB = model_card.config()["vocab_size"]  # Qwen3's 151,936 rows: its tokenizer's ids all embedded
+END_OF_TEXT = 151643
+# The generic small sizes, under every name families give them; a family takes those its config knows.
+SMALL = {
+    "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+    "max_position_embeddings": 512, "vocab_size": VOCAB,
+    "n_embd": 64, "n_layer": 4, "n_head": 4, "n_positions": 512, "n_inner": 128, "n_ctx": 512,  # GPT-2 and its kin
+    "d_model": 64, "num_layers": 4, "ffn_dim": 128, "decoder_layers": 4, "decoder_attention_heads": 4, "decoder_ffn_dim": 128,
+    "encoder_layers": 4, "encoder_attention_heads": 4, "encoder_ffn_dim": 128,  # encoder-decoders, whose decoder is the causal LM
+    "rotary_dim": 16,  # GPT-J, CodeGen: rotary embedding over the whole head
+    # mixtures of experts: few and small
+    "moe_intermediate_size": 32, "num_experts": 4, "num_local_experts": 4, "n_routed_experts": 4, "num_experts_per_tok": 2,
+    "shared_expert_intermediate_size": 32,
+    # multi-head latent attention (DeepSeek-V2/V3 and their kin): query and key heads of rope and no-rope halves
+    "kv_lora_rank": 16, "q_lora_rank": 16, "qk_rope_head_dim": 8, "qk_nope_head_dim": 8, "v_head_dim": 16,
+    "is_decoder": True,  # an encoder family loaded as a causal LM attends causally only as a decoder (BertLMHeadModel says so)
+    "bos_token_id": END_OF_TEXT, "eos_token_id": END_OF_TEXT,
+}
+# What the generic sizes miss, per family (model_type), and why.
+FAMILY_SETTINGS = {
+    **HYBRID_SETTINGS,  # the hybrids genspec's tool tests already build: their patterns of attention and recurrent layers
+    "gpt_neo": {"attention_types": [[["global", "local"], 2]]},  # one entry per pair of layers
+    "mamba2": {"num_heads": 8, "head_dim": 16, "n_groups": 1, "state_size": 8, "chunk_size": 16},  # heads × head_dim = 2 × hidden
+    "rembert": {"input_embedding_size": 64, "output_embedding_size": 64},  # its own embedding widths
+}
+# Weights that vary: at unit gain a freshly drawn tiny model often repeats (measured: 50 of 146 families within 6 greedy
+# steps), its residual stream led by the current token's embedding, so that a tied head scores that token again and an untied
+# one maps each token to one fixed successor. Tried in order, until the probe's reply varies: the embedding at a tenth of
+# unit gain (the layers' context-dependent outputs lead); the layers' matrices at twice unit gain as well (where the family
+# normalises the embedding or scales it up by √width, as BLOOM and XGLM do); unit gain; then other seeds.
+RECIPES = [{"embedding_gain": embedding, "layer_gain": layer, "seed_shift": shift}
+           for shift in (0, 1, 2) for embedding, layer in ((0.1, 1.0), (0.1, 2.0), (1.0, 1.0), (1.0, 2.0))]
+LAYER = re.compile(r"\.(layers?|h|blocks?)\.\d+\.")
+PROBE_STEPS, VARIED = 12, 6
+MANIFEST = "tiny.json"
+LARGEST = 60_000_000  # parameters: a tiny family is Qwen3's vocabulary twice (embedding, head) at width 64, and little more
+
+
+class CannotBuild(Exception):
+    """Why `model_type` has no tiny checkpoint here: one line for its row."""
+
+
+def model_types() -> list[str]:
+    """Every family this transformers maps to a causal LM."""
+    return sorted(MODEL_FOR_CAUSAL_LM_MAPPING_NAMES)
+
+
+def tiny_config(model_type: str):
+    try:
+        default = AutoConfig.for_model(model_type)
+    except Exception as error:  # noqa: BLE001 (any family's config may refuse; the row says how)
+        raise CannotBuild(f"its config does not build with defaults ({_first_line(error)})") from None
+    text = _text_model_type(default)
+    if text:
+        raise CannotBuild(f"a multimodal model: its text model is {text}, a row of its own")
+    known = set(default.to_dict()) | set(getattr(default, "attribute_map", {}))
+    settings = {name: value for name, value in SMALL.items() if name in known} | FAMILY_SETTINGS.get(model_type, {})
+    try:
+        return AutoConfig.for_model(model_type, **settings)
+    except Exception as error:  # noqa: BLE001
+        raise CannotBuild(f"its config refuses the small sizes ({_first_line(error)})") from None
+
+
+def write_tiny(model_type: str, directory: Path, seed: int = 0) -> Path:
+    """A tiny checkpoint of `model_type` in `directory` (which must not exist), or CannotBuild with the reason.
+
+    The weights: the first of RECIPES whose greedy reply to the articles' how-are-you chat varies (VARIED distinct tokens in
+    PROBE_STEPS), else the most varied; the manifest (tiny.json) names the recipe and what the probe saw."""
+    config = tiny_config(model_type)
+    try:
+        with torch.device("meta"):  # its size first, without memory
+            parameters = sum(parameter.numel() for parameter in AutoModelForCausalLM.from_config(config).parameters())
+        if parameters > LARGEST:
+            raise CannotBuild(f"{parameters:,} parameters at the small sizes, more than {LARGEST:,}: a size the generic settings miss")
+        build_tokenizer(directory)
+        tokenizer = AutoTokenizer.from_pretrained(directory)
+        text = tokenizer.apply_chat_template([{"role": "user", "content": "how are you?"}], tokenize=False, add_generation_prompt=True,
+                                             enable_thinking=False)
+        prompt = tokenizer(text, return_tensors="pt")["input_ids"]
+        tried = []
+        for recipe in RECIPES:
+            model = weighted(AutoModelForCausalLM.from_config(config), recipe, seed)
+            reply = greedy_reply(model, prompt)
+            tried.append((len(set(reply)), recipe, model, reply))
+            if len(set(reply)) >= VARIED:
+                break
+        _, recipe, model, reply = max(tried, key=lambda each: each[0])
+        model.generation_config = GenerationConfig(bos_token_id=END_OF_TEXT, eos_token_id=[IM_END, END_OF_TEXT])
+        model.save_pretrained(directory, safe_serialization=True)
+        (directory / MANIFEST).write_text(json.dumps({"model_type": model_type, "seed": seed, "recipe": recipe, "parameters": parameters,
+                                                      "greedy reply to the how-are-you chat": reply}), encoding="utf-8")
+    except CannotBuild:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    except Exception as error:  # noqa: BLE001 (whatever a family's code raises, the row says it)
+        shutil.rmtree(directory, ignore_errors=True)
+        raise CannotBuild(f"does not build tiny ({type(error).__name__}: {_first_line(error)})") from None
+    return directory
+
+
+def weighted(model, recipe: dict, seed: int):
+    """`model` with the random weights of the other tiny families, then `recipe`'s gains (see RECIPES)."""
+    model = randomized(model, seed + recipe["seed_shift"])
+    with torch.no_grad():
+        model.get_input_embeddings().weight *= recipe["embedding_gain"]
+        for name, parameter in model.named_parameters():
+            if parameter.ndim == 2 and LAYER.search(name):
+                parameter *= recipe["layer_gain"]
+    return model
+
+
+def greedy_reply(model, prompt: torch.Tensor) -> list[int]:
+    """PROBE_STEPS greedy tokens, the whole text read each step (any causal LM can)."""
+    ids = prompt
+    with torch.inference_mode():
+        for _ in range(PROBE_STEPS):
+            ids = torch.cat([ids, model(ids).logits[:, -1:].argmax(dim=-1)], dim=-1)
+    return ids[0, prompt.shape[1]:].tolist()
+
+
+def _text_model_type(config) -> str | None:
+    """The model_type of a multimodal config's text model, where that is a family of its own."""
+    text = getattr(config, "text_config", None)
+    text_type = getattr(text, "model_type", None)
+    return text_type if text_type and text_type != config.model_type else None
+
+
+def _first_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:200]

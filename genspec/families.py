@@ -1,0 +1,210 @@
+"""`genspec families`: the articles' general claims on every family this transformers maps to a causal LM.
+
+    genspec families -o families/                     # every family: families/families.json, .md, .html
+    genspec families --only llama,mamba,gpt2 -o out/  # a sample
+    genspec families --shard 2/8 -o shard-2/          # one of 8 shares (a CI job each), joined by:
+    genspec families --join shard-*/families.json -o families/
+
+Each family gets a tiny checkpoint built from its own config (genspec/embedded/tiny.py) and the proof run on it as a
+user runs `genspec --model DIR --claims …`: every general claim (GENERAL) gets the verdict the proof gives it — proven,
+failed in its words, not applicable or cannot show, with the reason. A family that cannot be built tiny, or whose proof
+cannot start, is a row with that one line. Each family runs in a process of its own (a family's crash or hang is its row,
+not the run's end), WORKERS at a time.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import transformers
+
+from genspec import usage
+from genspec.files import write_whole
+
+# The claims about every causal LM (shapes, causality, generation as a loop, what is kept between steps, the classifier).
+GENERAL = ("S1", "S3", "S4", "S5", "K1", "K2", "K3", "K4", "G1", "G2", "G3", "G4", "G6", "G8", "G10", "C1", "C2", "C3")
+SYMBOL = {"proven": "✅", "failed": "❌", "refuted": "⛔", "cannot show": "❔", "not applicable": "➖", "skipped": "⏭", "not run": "·",
+          "not covered": "∅"}
+PER_FAMILY_SECONDS = 600  # a family whose proof has not ended by then is a row that says so
+
+
+def prove_family(model_type: str, workdir: Path, cache_root: str | None) -> dict:
+    """One row: the family's tiny checkpoint built, the general claims proven on it, each verdict with its reason."""
+    from genspec.embedded import tiny  # in the worker: torch and transformers load there
+
+    start = time.monotonic()
+    directory = workdir / "checkpoints" / model_type
+    try:
+        tiny.write_tiny(model_type, directory)
+    except tiny.CannotBuild as reason:
+        return {"family": model_type, "row": "cannot build tiny", "reason": str(reason), "seconds": round(time.monotonic() - start, 1)}
+    report = workdir / "reports" / f"{model_type}.json"
+    command = [sys.executable, "-m", "genspec", "-q", "-p", "no:cacheprovider", "--tb=line", f"--model={directory}",
+               f"--claims={','.join(GENERAL)}", "--snapshots=report", f"--claims-report={report}",
+               *([f"--stand-in-cache={cache_root}"] if cache_root else [])]
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("GENSPEC_")} | {"HF_HUB_OFFLINE": "1"}
+    try:
+        done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=workdir, env=environment, timeout=PER_FAMILY_SECONDS)
+    except subprocess.TimeoutExpired:
+        return {"family": model_type, "row": "timed out", "reason": f"its proof did not end within {PER_FAMILY_SECONDS} s",
+                "seconds": round(time.monotonic() - start, 1)}
+    if not report.exists():
+        said = next((line for line in (done.stdout + done.stderr).splitlines() if line.startswith("ERROR:")), None) \
+            or ((done.stderr or done.stdout).strip().splitlines() or ["no output"])[-1]
+        return {"family": model_type, "row": "cannot load", "reason": said[:300], "seconds": round(time.monotonic() - start, 1)}
+    claims = {row["id"]: {"status": row["status"], "detail": row["detail"]} for row in json.loads(report.read_text(encoding="utf-8"))["claims"]
+              if row["id"] in GENERAL}
+    manifest = json.loads((directory / tiny.MANIFEST).read_text(encoding="utf-8"))
+    return {"family": model_type, "row": "proven on", "claims": claims, "recipe": manifest["recipe"],
+            "seconds": round(time.monotonic() - start, 1)}
+
+
+def run(model_types: list[str], workdir: Path, workers: int, cache_root: str | None, say=print) -> list[dict]:
+    rows = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        futures = {model_type: pool.submit(prove_family, model_type, workdir, cache_root) for model_type in model_types}
+        for model_type, future in futures.items():
+            try:
+                row = future.result()
+            except Exception as error:  # noqa: BLE001 (a worker that died: that family's row says so)
+                row = {"family": model_type, "row": "cannot build tiny", "reason": f"its worker died ({type(error).__name__}: {error})"}
+            rows.append(row)
+            say(f"{model_type}: {row['row']}" + (f" — {row['reason']}" if "reason" in row else
+                                                  " " + "".join(SYMBOL.get(cell["status"], "?") for cell in row["claims"].values())))
+    return rows
+
+
+def to_markdown(matrix: dict) -> str:
+    rows = matrix["families"]
+    proven_on = [row for row in rows if row["row"] == "proven on"]
+    lines = [f"# The general claims on every family of transformers {matrix['transformers']}", "",
+             (f"{len(rows)} families map to a causal LM; {len(proven_on)} built tiny and proven on, "
+             f"{len(rows) - len(proven_on)} not (below, with the reasons). Each cell is the proof's verdict; the JSON has each reason."), "",
+             "| claim | " + " | ".join(SYMBOL[status] + " " + status for status in ("proven", "failed", "cannot show", "not applicable")) + " |",
+             "|---|---|---|---|---|"]
+    for claim in GENERAL:
+        counts = Counter(row["claims"].get(claim, {}).get("status", "not run") for row in proven_on)
+        lines.append(f"| {claim} | " + " | ".join(str(counts[status]) for status in ("proven", "failed", "cannot show", "not applicable")) + " |")
+    lines += ["", "| family | " + " | ".join(GENERAL) + " |", "|---|" + "---|" * len(GENERAL)]
+    lines += [f"| {row['family']} | " + " | ".join(SYMBOL.get(row["claims"].get(claim, {}).get("status", "not run"), "?") for claim in GENERAL) + " |"
+              for row in proven_on]
+    reasons = Counter((row["row"], _kind(row["reason"])) for row in rows if row["row"] != "proven on")
+    if reasons:
+        lines += ["", "## Not built or not loaded, by reason", "", "| row | reason | families |", "|---|---|---|"]
+        for (kind, reason), count in reasons.most_common():
+            names = ", ".join(row["family"] for row in rows if row["row"] == kind and _kind(row["reason"]) == reason)
+            lines.append(f"| {kind} | {_cell(reason)} | {count}: {names} |")
+    red = [(row["family"], claim, cell["detail"]) for row in proven_on for claim, cell in row["claims"].items() if cell["status"] == "failed"]
+    if red:
+        lines += ["", "## Every red cell's reason", "", "| family | claim | the proof's verdict |", "|---|---|---|"]
+        lines += [f"| {family} | {claim} | {_cell(detail[:400])} |" for family, claim, detail in red]
+    return "\n".join(lines) + "\n"
+
+
+def moved_cells(before: dict, after: dict) -> list[dict]:
+    """The cells whose verdict differs between two families matrices (two releases), with both verdicts."""
+    old = {row["family"]: row for row in before["families"]}
+    moved = []
+    for row in after["families"]:
+        was = old.get(row["family"])
+        for claim in GENERAL:
+            verdicts = [_verdict(each, claim) for each in (was, row)]
+            if verdicts[0] != verdicts[1]:
+                moved.append({"family": row["family"], "claim": claim, "before": verdicts[0], "after": verdicts[1]})
+    return moved
+
+
+def _verdict(row: dict | None, claim: str) -> str:
+    if row is None:
+        return "not in this release"
+    if row["row"] != "proven on":
+        return f"{row['row']}: {row['reason']}"
+    cell = row["claims"].get(claim, {"status": "not run", "detail": ""})
+    return cell["status"] + (f": {cell['detail']}" if cell["status"] not in ("proven",) and cell["detail"] else "")
+
+
+def _kind(reason: str) -> str:
+    """A reason without what differs between families (their names, sizes), so that like reasons group."""
+    return reason.split(" (")[0] if reason.startswith(("does not build tiny", "its config")) else reason.split(":")[0]
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def write(matrix: dict, output: Path) -> list[Path]:
+    from genspec.reports import html_page
+
+    output.mkdir(parents=True, exist_ok=True)
+    paths = [output / "families.json", output / "families.md", output / "families.html"]
+    write_whole(paths[0], json.dumps(matrix, indent=1, ensure_ascii=False) + "\n")
+    write_whole(paths[1], to_markdown(matrix))
+    grid = [(row["family"], row["row"], [row["claims"].get(claim, {}).get("status", "not run") if row["row"] == "proven on" else row["row"]
+                                         for claim in GENERAL]) for row in matrix["families"]]
+    write_whole(paths[2], html_page.grid(f"The general claims on every family of transformers {matrix['transformers']}", list(GENERAL), grid))
+    return paths
+
+
+@usage.command("genspec families")
+def main(argv=None) -> int:
+    parser = usage.Parser(prog="genspec families", description=__doc__.splitlines()[0])
+    parser.add_argument("-o", "--output", type=Path, default=Path("families"), help="where families.json, .md and .html go (default: ./families)")
+    parser.add_argument("--only", help="these families only (model types, comma-separated)")
+    parser.add_argument("--shard", help="I/N: the I-th of N equal shares of the families (1-based), for N jobs")
+    parser.add_argument("--join", nargs="+", type=Path, metavar="MATRIX", help="join shards' families.json into one matrix; nothing is run")
+    parser.add_argument("-n", "--workers", type=int, default=os.cpu_count() or 1, help="families proven at once (default: the cores)")
+    parser.add_argument("--stand-in-cache", help="where stand-ins are built (default: genspec's)")
+    arguments = parser.parse_args(argv)
+    if arguments.join:
+        matrix = _joined(arguments.join)
+    else:
+        from genspec.embedded.tiny import model_types
+
+        chosen = _chosen(model_types(), arguments.only, arguments.shard)
+        with tempfile.TemporaryDirectory(prefix="genspec-families-") as scratch:
+            rows = run(chosen, Path(scratch), max(1, arguments.workers), arguments.stand_in_cache)
+        matrix = {"transformers": transformers.__version__, "general_claims": list(GENERAL), "families": rows}
+    for path in write(matrix, arguments.output):
+        print(f"written: {path}")
+    return 0
+
+
+def _chosen(every: list[str], only: str | None, shard: str | None) -> list[str]:
+    chosen = every
+    if only:
+        asked = [name.strip() for name in only.split(",") if name.strip()]
+        unknown = [name for name in asked if name not in every]
+        if unknown:
+            raise usage.UsageError(f"--only: {', '.join(unknown)} not among the {len(every)} families transformers "
+                                   f"{transformers.__version__} maps to a causal LM")
+        chosen = asked
+    if shard:
+        try:
+            index, count = (int(part) for part in shard.split("/"))
+        except ValueError:
+            raise usage.UsageError(f"--shard {shard}: write I/N, e.g. 2/8") from None
+        if not 1 <= index <= count:
+            raise usage.UsageError(f"--shard {shard}: I runs from 1 to N")
+        chosen = chosen[index - 1::count]
+    return chosen
+
+
+def _joined(paths: list[Path]) -> dict:
+    matrices = []
+    for path in paths:
+        try:
+            matrices.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as error:
+            raise usage.UsageError(f"{path}: not a families matrix ({error})") from None
+    releases = {matrix.get("transformers") for matrix in matrices}
+    if len(releases) != 1 or not all("families" in matrix for matrix in matrices):
+        raise usage.UsageError(f"--join: shards of one release's families matrix only (found {sorted(map(str, releases))})")
+    rows = sorted((row for matrix in matrices for row in matrix["families"]), key=lambda row: row["family"])
+    return {"transformers": releases.pop(), "general_claims": list(GENERAL), "families": rows}
