@@ -52,3 +52,12 @@ def test_this_repository_runs_the_same_matrix_over_the_releases_tox_runs():
     tox.read(PROOF_HOME / "tox.ini", encoding="utf-8")
     pinned = re.findall(r"transformers==([\d.]+)", tox["testenv"]["deps"])
     assert json.loads(job["with"]["releases"]) == [*pinned, "latest"]
+
+
+def test_every_family_runs_in_shards_joined_into_one_matrix():
+    """families.yml proves every family in eight shares and joins their matrices into one, in the run's summary."""
+    jobs = _workflow("families.yml")["jobs"]
+    shards = jobs["shard"]["strategy"]["matrix"]["shard"]
+    assert shards == list(range(1, len(shards) + 1))
+    assert any(f"--shard ${{{{ matrix.shard }}}}/{len(shards)}" in step.get("run", "") for step in jobs["shard"]["steps"])
+    assert jobs["join"]["needs"] == "shard" and any("genspec families --join" in step.get("run", "") for step in jobs["join"]["steps"])

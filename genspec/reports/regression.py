@@ -26,7 +26,7 @@ def families_changes(before: dict, after: dict) -> str:
 
     moved = moved_cells(before, after)
     lines = ["# genspec regression report: the families matrix", "",
-             f"transformers {before['transformers']} before, {after['transformers']} after: {len(moved)} cells moved.", ""]
+             f"transformers {before['transformers']} before, {after['transformers']} after: {len(moved)} cell{'s' if len(moved) != 1 else ''} moved.", ""]
     if moved:
         lines += ["| family | claim | before | after |", "|---|---|---|---|"]
         lines += [f"| {cell['family']} | {cell['claim']} | {_cell(cell['before'][:300])} | {_cell(cell['after'][:300])} |" for cell in moved]

@@ -1,0 +1,65 @@
+"""`genspec families` on a fixed sample, end to end: a tiny checkpoint of each family built from its own config, the general
+claims proven on it in a process of its own, the claims × families matrix written, shards joined, and the cells that moved
+between two matrices listed. `pytest -m end_to_end` (CI's sample of the matrix the GitHub workflow runs whole)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from genspec.families import GENERAL
+
+pytestmark = pytest.mark.end_to_end
+
+# A key/value cache with an untied head, a tied head (C1 fails loudly there, as it promises), a recurrent state, and a
+# multimodal family, whose row names its text model instead.
+SAMPLE = ("llama", "gpt2", "mamba", "gemma3")
+
+
+def _genspec(arguments, cwd, settings) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("GENSPEC_", "HF_"))} | {"HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "genspec", *arguments, "--stand-in-cache", str(settings.cache_root)], check=False, cwd=cwd,
+                          capture_output=True, text=True, env=environment, timeout=1800)
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory, settings):
+    """The sample in two shards, as two CI jobs run it, and their join."""
+    root = tmp_path_factory.mktemp("families")
+    for index in (1, 2):
+        done = _genspec(["families", "--only", ",".join(SAMPLE), "--shard", f"{index}/2", "-n", "2", "-o", f"shard-{index}"], root, settings)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    joined = subprocess.run([sys.executable, "-m", "genspec", "families", "--join", "shard-1/families.json", "shard-2/families.json",
+                             "-o", "joined"], check=False, cwd=root, capture_output=True, text=True)
+    assert joined.returncode == 0, joined.stderr
+    return root, json.loads((root / "joined" / "families.json").read_text(encoding="utf-8"))
+
+
+def test_each_family_is_a_row_of_verdicts_or_one_line(shards):
+    """Every sampled family is a row: the proof's verdict on each general claim, or the one line that says why it has none."""
+    _, matrix = shards
+    rows = {row["family"]: row for row in matrix["families"]}
+    assert sorted(rows) == sorted(SAMPLE)
+    for family in ("llama", "gpt2", "mamba"):
+        assert rows[family]["row"] == "proven on" and set(rows[family]["claims"]) == set(GENERAL), rows[family]
+    assert all(cell["status"] == "proven" for cell in rows["llama"]["claims"].values()), rows["llama"]
+    assert rows["gpt2"]["claims"]["C1"]["status"] == "failed" and "stores no lm_head.weight" in rows["gpt2"]["claims"]["C1"]["detail"]
+    assert rows["mamba"]["claims"]["C3"]["status"] == "not applicable", rows["mamba"]["claims"]["C3"]
+    assert rows["gemma3"]["row"] == "cannot build tiny" and "its text model is gemma3_text" in rows["gemma3"]["reason"], rows["gemma3"]
+    page = (shards[0] / "joined" / "families.md").read_text(encoding="utf-8")
+    assert "| gpt2 |" in page and "## Not built or not loaded, by reason" in page and "## Every red cell's reason" in page
+
+
+def test_the_cells_that_moved_between_two_matrices(shards, tmp_path):
+    """Given two families matrices (two releases), the regression report lists each cell that moved, with both verdicts."""
+    root, matrix = shards
+    later = json.loads(json.dumps(matrix)) | {"transformers": "99.0.0"}
+    llama = next(row for row in later["families"] if row["family"] == "llama")
+    llama["claims"]["G4"] = {"status": "failed", "detail": "uncached loop and cached generate() part at step 3"}
+    (tmp_path / "later.json").write_text(json.dumps(later), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "genspec", "regression", str(root / "joined" / "families.json"), str(tmp_path / "later.json")],
+                          check=False, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "1 cell moved" in done.stdout and "| llama | G4 | proven | failed: uncached loop and cached generate() part at step 3 |" in done.stdout, done.stdout
