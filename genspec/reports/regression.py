@@ -25,8 +25,13 @@ def families_changes(before: dict, after: dict) -> str:
     from genspec.families import moved_cells
 
     moved = moved_cells(before, after)
+    old, new = ({row["family"] for row in matrix["families"]} for matrix in (before, after))
     lines = ["# genspec regression report: the families matrix", "",
-             f"transformers {before['transformers']} before, {after['transformers']} after: {len(moved)} cell{'s' if len(moved) != 1 else ''} moved.", ""]
+             (f"transformers {before['transformers']} before, {after['transformers']} after: {len(moved)} cell{'s' if len(moved) != 1 else ''} moved "
+             f"in the {len(old & new)} families both have."), ""]
+    for label, families in (("New in the later release", new - old), ("Gone from it", old - new)):
+        if families:
+            lines += [f"{label}: {', '.join(sorted(families))}.", ""]
     if moved:
         lines += ["| family | claim | before | after |", "|---|---|---|---|"]
         lines += [f"| {cell['family']} | {cell['claim']} | {_cell(cell['before'][:300])} | {_cell(cell['after'][:300])} |" for cell in moved]
