@@ -180,7 +180,7 @@ def _outcome(report):
 def _failure(report) -> str:
     """The failure's own message, without pytest's restatement of the assert (`assert 55214 == 9707`) when it has one."""
     crash = getattr(report.longrepr, "reprcrash", None)
-    lines = (crash.message if crash else str(report.longrepr)).removeprefix("AssertionError: ").splitlines()
+    lines = (crash.message if crash else str(report.longrepr)).removeprefix("AssertionError: ").removeprefix("Failed: ").splitlines()
     if lines and lines[0].startswith(SNAPSHOT_ASSERT):  # syrupy's: the diff lines below say what differs, and against which release range
         return "snapshot differs: " + " ".join(line.strip() for line in lines[1:4])
     own = list(itertools.takewhile(lambda line: not line.lstrip().startswith("assert "), lines))
