@@ -85,10 +85,14 @@ def _unmapped(original, args, kwargs, backend):
 def stored_shapes(path) -> dict[str, tuple]:
     """Every tensor the checkpoint's safetensors store, with its shape, read from the headers (no tensor is loaded)."""
     shapes = {}
-    for file in sorted(path.glob("*.safetensors")):
-        with safe_open(str(file), framework="pt") as handle:
-            shapes |= {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}  # noqa: SIM118 (not a dict)
+    for file in sorted(Path(path).glob("*.safetensors")):
+        shapes |= stored_shapes_of(file)
     return shapes
+
+
+def stored_shapes_of(file: Path) -> dict[str, tuple]:
+    with safe_open(str(file), framework="pt") as handle:
+        return {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}  # noqa: SIM118 (not a dict)
 
 
 def file_storing(path: Path, key: str) -> Path | None:
@@ -98,13 +102,11 @@ def file_storing(path: Path, key: str) -> Path | None:
 
 def key_storing(path: Path, tensor: torch.Tensor) -> str | None:
     """The name under which the checkpoint stores exactly `tensor`'s values (compared block by block), or None."""
-    with_shape = [(file, key) for file, key in stored_keys(path) if stored_shapes_of(file).get(key) == tuple(tensor.shape)]
-    return next((key for file, key in with_shape if same_as_stored(tensor, file, key)), None)
-
-
-def stored_shapes_of(file: Path) -> dict[str, tuple]:
-    with safe_open(str(file), framework="pt") as handle:
-        return {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}  # noqa: SIM118 (not a dict)
+    for file in sorted(Path(path).glob("*.safetensors")):  # each file's header read once; only tensors of that shape compared
+        for key, shape in stored_shapes_of(file).items():
+            if shape == tuple(tensor.shape) and same_as_stored(tensor, file, key):
+                return key
+    return None
 
 
 def stored_lm_head(path, like: torch.Tensor | None = None) -> torch.Tensor | None:
@@ -113,10 +115,9 @@ def stored_lm_head(path, like: torch.Tensor | None = None) -> torch.Tensor | Non
     With `like`, in that tensor's dtype and on its device: the file is read onto the CPU, and a
     comparison with a model's weight on a GPU would otherwise fail before it judged anything.
     """
-    for file, key in stored_keys(path):
-        if key == "lm_head.weight":
-            return read(file, key, like)
-    return None
+    file = file_storing(path, "lm_head.weight")
+    return None if file is None else read(file, "lm_head.weight", like)
+
 
 NORM_WEIGHT = re.compile(r"norm[^.]*\.weight$")
 

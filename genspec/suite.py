@@ -20,7 +20,7 @@ pytest_plugins = ["genspec.session", "genspec.reports.recordings", "genspec.repo
 
 SOURCE_KEY, SETTINGS_KEY = options.SOURCE_KEY, options.SETTINGS_KEY
 APPLICABILITY_KEY = pytest.StashKey[applicability.Applicability]()
-MISSING_PART_KEY = pytest.StashKey[str]()  # on the articles' model, why a part of a claim was found missing
+NOT_APPLICABLE_KEY = pytest.StashKey[applicability.NotApplicable]()  # a part of the articles this model lacks, found at collection
 TOKENIZER_KEY = pytest.StashKey[object]()  # loaded once, at configure: applicability reads it, the tests use it
 SHORTFALL_KEY = pytest.StashKey[str]()  # the run will not fit in the memory free now: the header's warning
 # marker -> the part of the articles it needs (an Applicability field)
@@ -100,15 +100,13 @@ def pytest_collection_modifyitems(config, items):
         if tied_head and item.get_closest_marker("classifier_against_causal_lm"):
             item.add_marker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=TIED_HEAD_4X))
         reason = _not_applicable(item, named, applies)
-        if reason and applies.article_model:  # the articles' model has every part they describe: a part found missing fails
-            item.stash[MISSING_PART_KEY] = applies.missing_on_the_article_model(reason)
-        elif reason:
-            item.add_marker(pytest.mark.skip(reason=applicability.NOT_APPLICABLE + reason))
+        if reason:  # judged by the one rule before the test's fixtures run: not applicable, or on the articles' model failed
+            item.stash[NOT_APPLICABLE_KEY] = applicability.NotApplicable(reason)
 
 
 def pytest_runtest_setup(item):
-    if MISSING_PART_KEY in item.stash:
-        pytest.fail(item.stash[MISSING_PART_KEY], pytrace=False)
+    if NOT_APPLICABLE_KEY in item.stash:
+        pytest.skip(item.config.stash[APPLICABILITY_KEY].unjudged(item.stash[NOT_APPLICABLE_KEY]))
 
 
 @pytest.hookimpl(wrapper=True)

@@ -42,10 +42,9 @@ def pytest_configure(config):
     if config.option.help or options.SOURCE_KEY not in config.stash:
         return
     settings, source = config.stash[options.SETTINGS_KEY], config.stash[options.SOURCE_KEY]
-    if settings.snapshots == "compare" and not hasattr(config, "workerinput"):
-        config.stash[DIRECTORY_KEY] = directory_for(source.identity, settings.dtype, settings.recordings, config.option.update_snapshots)
-    elif settings.snapshots == "compare":  # a worker of pytest -n: the controller has made the copy, if one was needed
-        config.stash[DIRECTORY_KEY] = directory_for(source.identity, settings.dtype, settings.recordings, False)
+    if settings.snapshots == "compare":  # a worker of pytest -n copies nothing: its controller has, if a copy was needed
+        updating = config.option.update_snapshots and not hasattr(config, "workerinput")
+        config.stash[DIRECTORY_KEY] = directory_for(source.identity, settings.dtype, settings.recordings, updating)
 
 
 def header_line(config) -> str:
