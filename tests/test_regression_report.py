@@ -63,3 +63,34 @@ def test_what_changed_besides_the_weights_is_named(tmp_path):
     assert "| transformers | 5.23.0 | 5.24.0 |" in markdown
     assert "Weights changed: sha256 aaaaaaaaaaaa before, bbbbbbbbbbbb after." in markdown
     assert "top_k" not in markdown and "transformers_version" not in markdown  # unchanged, and the file's writer is not a setting
+
+
+# The packages a proof run needs and a report reader must not: tox's matrix environment installs only `packaging`.
+HEAVY = ("torch", "transformers", "numpy", "safetensors", "tokenizers", "huggingface_hub")
+WITHOUT_HEAVY = f"""
+import runpy, sys
+class Absent:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in {HEAVY!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}} (absent here, as in tox's matrix environment)")
+sys.meta_path.insert(0, Absent())
+sys.argv = sys.argv[1:]
+runpy.run_module(sys.argv[0], run_name="__main__")
+"""
+
+
+@pytest.mark.tool
+@pytest.mark.parametrize("command", ["genspec.reports.matrix", "genspec.reports.regression"])
+def test_reports_are_read_without_the_proofs_packages(tmp_path, command):
+    """The matrix and the regression report join proof reports on a machine with no torch or transformers (tox's matrix
+    environment, a workflow's join job): reading a report must not import what running the proof needs."""
+    paths = []
+    for version in ("5.0.0", "5.1.0"):
+        report = {"environment": {"transformers": version, "identity": "embedded-small-seed0", "dtype": "float32", "device": "cpu", "torch": "2"},
+                  "claims": [{"id": "C1", "kind": "structural", "status": "proven", "detail": "evidence"}], "tests": {}}
+        paths.append(tmp_path / f"{version}.json")
+        paths[-1].write_text(json.dumps(report), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", WITHOUT_HEAVY, command, *map(str, paths), "-o", str(tmp_path / "out.md")],
+                          check=False, cwd=tmp_path, capture_output=True, text=True, env=os.environ | {"PYTHONPATH": str(PROOF_HOME)}, timeout=120)
+    assert done.returncode == 0, f"{command} needs a package a report reader does not have:\n{done.stderr[-2000:]}"
+    assert (tmp_path / "out.md").exists()

@@ -8,14 +8,16 @@ flips. Numbers are parsed back with `json`, never `eval`.
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # the reports compare observations where torch is not installed
+    import torch
 
 EDGE = 4  # values kept at each end of a score row, as the articles print `[a, b, c, ..., x, y, z]`
 TOP = 5
 
 
-def scores(rows: torch.Tensor) -> dict:
+def scores(rows: "torch.Tensor") -> dict:
     """Rows of scores over the vocabulary (…×V): dtype, shape, edge values, top-5 tokens and scores."""
     rows = rows.detach()
     top = rows.float().topk(TOP, dim=-1)
@@ -30,13 +32,13 @@ def scores(rows: torch.Tensor) -> dict:
     }
 
 
-def tensor(values: torch.Tensor) -> dict:
+def tensor(values: "torch.Tensor") -> dict:
     """A small tensor, stored whole."""
     values = values.detach()
     return {"kind": "tensor", "dtype": str(values.dtype).removeprefix("torch."), "shape": list(values.shape), "values": _values(values)}
 
 
-def _values(values: torch.Tensor):
+def _values(values: "torch.Tensor"):
     # 7 significant digits: float32 round-trips to within 1e-7 relative, far inside any tolerance.
     return _round(values.float().cpu().tolist())
 
