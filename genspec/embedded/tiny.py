@@ -35,9 +35,10 @@ SMALL = {
     "rotary_dim": 16,  # GPT-J, CodeGen: rotary embedding over the whole head
     # mixtures of experts: few and small
     "moe_intermediate_size": 32, "num_experts": 4, "num_local_experts": 4, "n_routed_experts": 4, "num_experts_per_tok": 2,
-    "shared_expert_intermediate_size": 32,
+    "shared_expert_intermediate_size": 32, "n_group": 1, "topk_group": 1,  # expert groups: at least one expert each
     # multi-head latent attention (DeepSeek-V2/V3 and their kin): query and key heads of rope and no-rope halves
     "kv_lora_rank": 16, "q_lora_rank": 16, "qk_rope_head_dim": 8, "qk_nope_head_dim": 8, "v_head_dim": 16,
+    "index_head_dim": 16, "index_n_heads": 4,  # the sparse-attention indexer (DeepSeek-V3.2 and its kin): its heads hold a rope half too
     "is_decoder": True,  # an encoder family loaded as a causal LM attends causally only as a decoder (BertLMHeadModel says so)
     "bos_token_id": END_OF_TEXT, "eos_token_id": END_OF_TEXT,
 }
@@ -47,6 +48,8 @@ FAMILY_SETTINGS = {
     "gpt_neo": {"attention_types": [[["global", "local"], 2]]},  # one entry per pair of layers
     "mamba2": {"num_heads": 8, "head_dim": 16, "n_groups": 1, "state_size": 8, "chunk_size": 16},  # heads × head_dim = 2 × hidden
     "rembert": {"input_embedding_size": 64, "output_embedding_size": 64},  # its own embedding widths
+    "xlm": {"causal": True},  # attends both ways unless configured causal, as its language-model use is
+    "reformer": {"axial_pos_embds": False},  # its axial position factors must multiply to the sequence length: plain positions
 }
 # Weights that vary: at unit gain a freshly drawn tiny model often repeats (measured: 50 of 146 families within 6 greedy
 # steps), its residual stream led by the current token's embedding, so that a tied head scores that token again and an untied
@@ -80,6 +83,11 @@ def tiny_config(model_type: str):
         raise CannotBuild(f"a multimodal model: its text model is {text}, a row of its own")
     known = set(default.to_dict()) | set(getattr(default, "attribute_map", {}))
     settings = {name: value for name, value in SMALL.items() if name in known} | FAMILY_SETTINGS.get(model_type, {})
+    if "qk_rope_head_dim" in known:  # multi-head latent attention: head_dim names the rope half; a key head per query head
+        latent = {"head_dim": SMALL["qk_rope_head_dim"], "num_key_value_heads": SMALL["num_attention_heads"]}
+        settings |= {name: value for name, value in latent.items() if name in known}
+    if (getattr(default, "pad_token_id", None) or 0) >= VOCAB:  # a pad id past Qwen3's vocabulary: its end of text
+        settings["pad_token_id"] = END_OF_TEXT
     try:
         return AutoConfig.for_model(model_type, **settings)
     except Exception as error:  # noqa: BLE001
