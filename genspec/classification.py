@@ -134,3 +134,13 @@ def shared_with(classifier, causal_lm) -> tuple[int, int]:
     held = {tensor.data_ptr() for tensor in causal_lm.state_dict().values()}
     weights = list(classifier.state_dict().values())
     return sum(tensor.data_ptr() in held for tensor in weights), len(weights)
+
+
+def head_bias_the_score_lacks(classifier, causal_lm) -> str:
+    """Why a classifier's scores can differ from the causal LM's by more than rounding: its head adds a bias (Phi's does)
+    that the family's sequence classifier, whose score is a Linear without one, cannot hold. Empty where there is none."""
+    bias = getattr(causal_lm.get_output_embeddings(), "bias", None)
+    if bias is None or getattr(classifier.score, "bias", None) is not None:
+        return ""
+    return (f"{type(causal_lm).__name__}'s head adds a bias (largest |bias| {bias.abs().max().item():.4g}) that "
+            f"{type(classifier).__name__}'s score, a Linear without bias, does not hold: ")

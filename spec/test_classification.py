@@ -6,7 +6,7 @@ import torch
 
 from genspec import loops, stored
 from genspec.agreement import agree, same_choice
-from genspec.classification import TIED_FORM, check_score_is_stored_head, shared_with
+from genspec.classification import TIED_FORM, check_score_is_stored_head, head_bias_the_score_lacks, shared_with
 from genspec.reports import observations, pictures
 from genspec.run.applicability import CannotShow, NotApplicable
 from genspec.run.loading import chat_text, prompt_text, token_texts
@@ -67,14 +67,15 @@ def test_classifier_is_qwen3_for_sequence_classification(classifier):
 
 @pytest.mark.claim("C2")
 @pytest.mark.classifier_against_causal_lm
-def test_single_text_is_classified_by_its_last_token(classifier, forward_passes, settings, recorded):
+def test_single_text_is_classified_by_its_last_token(classifier, model, forward_passes, settings, recorded):
     """C2 (001): classification scores the last token: for one text (no pad token needed) its logits are the causal LM's logits[:, -1]."""
     observed = forward_passes["how-are-you-chat"]
     with torch.inference_mode():
         classified = classifier(**observed.tokens).logits
     recorded({"classifier logits": observations.scores(classified)})
     # One pooled row through score vs all rows through lm_head: a reshaped product (tolerances.py).
-    torch.testing.assert_close(classified, observed.logits[:, -1], rtol=0, atol=kernel_atol(settings.dtype))
+    why = head_bias_the_score_lacks(classifier, model)
+    torch.testing.assert_close(classified, observed.logits[:, -1], rtol=0, atol=kernel_atol(settings.dtype), msg=lambda said: why + said)
     same_choice(classified[0], observed.logits[0, -1], near_tie_bound(settings.dtype), "classifier and causal LM: ")
 
 
@@ -99,7 +100,8 @@ def test_padded_batch_is_classified_by_the_last_non_pad_token(classifier_with_pa
     with torch.inference_mode():
         classified = classifier_with_pad(**batch).logits
         causal = model(**batch).logits[torch.arange(2, device=settings.device), last_real]
-    torch.testing.assert_close(classified, causal, rtol=0, atol=kernel_atol(settings.dtype))
+    why = head_bias_the_score_lacks(classifier_with_pad, model)
+    torch.testing.assert_close(classified, causal, rtol=0, atol=kernel_atol(settings.dtype), msg=lambda said: why + said)
     for row in range(2):
         same_choice(classified[row], causal[row], near_tie_bound(settings.dtype), f"row {row}: ")
 
