@@ -8,77 +8,30 @@
 Each family gets a tiny checkpoint built from its own config (genspec/embedded/tiny.py) and the proof run on it as a
 user runs `genspec --model DIR --claims …`: every general claim (GENERAL) gets the verdict the proof gives it — proven,
 failed in its words, not applicable or cannot show, with the reason. A family that cannot be built tiny, or whose proof
-cannot start, is a row with that one line. Each family runs in a process of its own (a family's crash or hang is its row,
-not the run's end), WORKERS at a time.
+cannot start, is a row with that one line. Each family runs in a process of its own (genspec/family_runs.py: a family's
+crash or hang is its row, not the run's end), `-n` at a time.
 """
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
-import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 import transformers
 
-from genspec import usage
+from genspec import family_runs, usage
 from genspec.files import write_whole
 
 # The claims about every causal LM (shapes, causality, generation as a loop, what is kept between steps, the classifier).
 GENERAL = ("S1", "S3", "S4", "S5", "K1", "K2", "K3", "K4", "G1", "G2", "G3", "G4", "G6", "G8", "G10", "C1", "C2", "C3")
 SYMBOL = {"proven": "✅", "failed": "❌", "refuted": "⛔", "cannot show": "❔", "not applicable": "➖", "skipped": "⏭", "not run": "·",
           "not covered": "∅"}
-PER_FAMILY_SECONDS = 600  # a family whose proof has not ended by then is a row that says so
 
 
-def prove_family(model_type: str, workdir: Path, cache_root: str | None) -> dict:
-    """One row: the family's tiny checkpoint built, the general claims proven on it, each verdict with its reason."""
-    from genspec.embedded import tiny  # in the worker: torch and transformers load there
-
-    start = time.monotonic()
-    directory = workdir / "checkpoints" / model_type
-    try:
-        tiny.write_tiny(model_type, directory)
-    except tiny.CannotBuild as reason:
-        return {"family": model_type, "row": "cannot build tiny", "reason": str(reason), "seconds": round(time.monotonic() - start, 1)}
-    report = workdir / "reports" / f"{model_type}.json"
-    command = [sys.executable, "-m", "genspec", "-q", "-p", "no:cacheprovider", "--tb=line", f"--model={directory}",
-               f"--claims={','.join(GENERAL)}", "--snapshots=report", f"--claims-report={report}",
-               *([f"--stand-in-cache={cache_root}"] if cache_root else [])]
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("GENSPEC_")} | {"HF_HUB_OFFLINE": "1"}
-    try:
-        done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=workdir, env=environment, timeout=PER_FAMILY_SECONDS)
-    except subprocess.TimeoutExpired:
-        return {"family": model_type, "row": "timed out", "reason": f"its proof did not end within {PER_FAMILY_SECONDS} s",
-                "seconds": round(time.monotonic() - start, 1)}
-    if not report.exists():
-        said = next((line for line in (done.stdout + done.stderr).splitlines() if line.startswith("ERROR:")), None) \
-            or ((done.stderr or done.stdout).strip().splitlines() or ["no output"])[-1]
-        return {"family": model_type, "row": "cannot load", "reason": said[:300], "seconds": round(time.monotonic() - start, 1)}
-    claims = {row["id"]: {"status": row["status"], "detail": row["detail"]} for row in json.loads(report.read_text(encoding="utf-8"))["claims"]
-              if row["id"] in GENERAL}
-    manifest = json.loads((directory / tiny.MANIFEST).read_text(encoding="utf-8"))
-    return {"family": model_type, "row": "proven on", "claims": claims, "recipe": manifest["recipe"],
-            "seconds": round(time.monotonic() - start, 1)}
-
-
-def run(model_types: list[str], workdir: Path, workers: int, cache_root: str | None, say=print) -> list[dict]:
-    rows = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = {model_type: pool.submit(prove_family, model_type, workdir, cache_root) for model_type in model_types}
-        for model_type, future in futures.items():
-            try:
-                row = future.result()
-            except Exception as error:  # noqa: BLE001 (a worker that died: that family's row says so)
-                row = {"family": model_type, "row": "cannot build tiny", "reason": f"its worker died ({type(error).__name__}: {error})"}
-            rows.append(row)
-            say(f"{model_type}: {row['row']}" + (f" — {row['reason']}" if "reason" in row else
-                                                  " " + "".join(SYMBOL.get(cell["status"], "?") for cell in row["claims"].values())))
-    return rows
+def say_row(row: dict) -> None:
+    print(f"{row['family']}: {row['row']}" + (f" — {row['reason']}" if "reason" in row else
+                                              " " + "".join(SYMBOL.get(cell["status"], "?") for cell in row["claims"].values())), flush=True)
 
 
 def to_markdown(matrix: dict) -> str:
@@ -169,7 +122,7 @@ def main(argv=None) -> int:
 
         chosen = _chosen(model_types(), arguments.only, arguments.shard)
         with tempfile.TemporaryDirectory(prefix="genspec-families-") as scratch:
-            rows = run(chosen, Path(scratch), max(1, arguments.workers), arguments.stand_in_cache)
+            rows = family_runs.run(chosen, Path(scratch), max(1, arguments.workers), arguments.stand_in_cache, GENERAL, say_row)
         matrix = {"transformers": transformers.__version__, "general_claims": list(GENERAL), "families": rows}
     for path in write(matrix, arguments.output):
         print(f"written: {path}")

@@ -1,0 +1,113 @@
+"""Each family of `genspec families` proven in a process of its own, forked from one that has already imported what every
+family's proof needs.
+
+A family's crash, hang or stray output is its row, never the run's end, so each family gets a fresh process. Started as a
+new Python, each spent about 8 s importing torch, transformers and the proof's plugins before its own work (measured on 2
+cores: half of a small family's time). So the processes are forked from multiprocessing's fork server, which imports PRELOAD
+once and never computes (a process forked from one whose thread pools have run can hang), and each runs the proof in-process,
+as `genspec --model DIR --claims …` would. Its output goes to its log; what it found, to its row file.
+"""
+
+import json
+import os
+import sys
+import time
+from multiprocessing import get_context
+from pathlib import Path
+
+from genspec.files import write_whole
+
+PRELOAD = ["torch", "transformers", "pytest", "hypothesis", "genspec.suite", "genspec.embedded.tiny", "genspec.cli"]
+PER_FAMILY_SECONDS = 600  # a family whose proof has not ended by then is a row that says so
+POLL_SECONDS = 0.2
+
+
+def run(model_types: list[str], workdir: Path, workers: int, cache_root: str | None, general: tuple[str, ...], on_row) -> list[dict]:
+    """A row per family, in `model_types`' order; `workers` families at a time; `on_row(row)` as each ends."""
+    os.environ["HF_HUB_OFFLINE"] = "1"  # tiny checkpoints on disk: nothing to fetch (the fork server keeps this environment)
+    for key in [key for key in os.environ if key.startswith("GENSPEC_")]:  # the proof's settings are the command line's alone
+        del os.environ[key]
+    context = get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    (workdir / "rows").mkdir(parents=True, exist_ok=True)
+    (workdir / "logs").mkdir(exist_ok=True)
+    waiting, running, rows = list(model_types), {}, {}
+    while waiting or running:
+        while waiting and len(running) < workers:
+            model_type = waiting.pop(0)
+            process = context.Process(target=_prove_here, args=(model_type, workdir, cache_root, general, threads), daemon=True)
+            process.start()
+            running[model_type] = (process, time.monotonic())
+        time.sleep(POLL_SECONDS)
+        for model_type, (process, started) in list(running.items()):
+            if process.is_alive() and time.monotonic() - started < PER_FAMILY_SECONDS:
+                continue
+            if process.is_alive():
+                process.kill()
+            process.join()
+            del running[model_type]
+            rows[model_type] = _row(model_type, workdir, process.exitcode, round(time.monotonic() - started, 1))
+            on_row(rows[model_type])
+    return [rows[model_type] for model_type in model_types]
+
+
+def _row(model_type: str, workdir: Path, exitcode: int | None, seconds: float) -> dict:
+    """What the family's process found, or why it found nothing: killed at the time limit, or died (its log's last word)."""
+    found = workdir / "rows" / f"{model_type}.json"
+    if found.exists():
+        return json.loads(found.read_text(encoding="utf-8")) | {"seconds": seconds}
+    built = (workdir / "checkpoints" / model_type).exists()
+    if exitcode is not None and exitcode < 0 and seconds >= PER_FAMILY_SECONDS:
+        return {"family": model_type, "row": "timed out", "reason": f"its proof did not end within {PER_FAMILY_SECONDS} s", "seconds": seconds}
+    log = (workdir / "logs" / f"{model_type}.log").read_text(encoding="utf-8", errors="replace").strip().splitlines() or ["no output"]
+    return {"family": model_type, "row": "cannot load" if built else "cannot build tiny",
+            "reason": f"its process died (exit code {exitcode}): {log[-1][:300]}", "seconds": seconds}
+
+
+def _prove_here(model_type: str, workdir: Path, cache_root: str | None, general: tuple[str, ...], threads: int) -> None:
+    """In the family's own process: its output to its log, its row to its row file."""
+    log = open(workdir / "logs" / f"{model_type}.log", "w", encoding="utf-8")  # noqa: SIM115 (open for the process's life)
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
+    os.chdir(workdir)
+    import torch
+
+    torch.set_num_threads(threads)  # the cores shared among the families that run at once, not each taking all
+    row = prove_family(model_type, workdir, cache_root, general)
+    sys.stdout.flush()
+    write_whole(workdir / "rows" / f"{model_type}.json", json.dumps(row))
+
+
+def prove_family(model_type: str, workdir: Path, cache_root: str | None, general: tuple[str, ...]) -> dict:
+    """One row: the family's tiny checkpoint built, the general claims proven on it, each verdict with its reason."""
+    from genspec import cli
+    from genspec.embedded import tiny
+
+    directory = workdir / "checkpoints" / model_type
+    try:
+        tiny.write_tiny(model_type, directory)
+    except tiny.CannotBuild as reason:
+        return {"family": model_type, "row": "cannot build tiny", "reason": str(reason)}
+    report = workdir / "reports" / f"{model_type}.json"
+    arguments = ["-q", "-p", "no:cacheprovider", "--tb=line", f"--model={directory}", f"--claims={','.join(general)}", "--snapshots=report",
+                 f"--claims-report={report}", *([f"--stand-in-cache={cache_root}"] if cache_root else [])]
+    try:
+        cli.prove(arguments)
+    except SystemExit:  # a usage error, said in the log
+        pass
+    if not report.exists():
+        said = _log_lines(workdir, model_type)
+        reason = next((line for line in said if line.startswith("ERROR:")), said[-1] if said else "no output")
+        return {"family": model_type, "row": "cannot load", "reason": reason[:300]}
+    claims = {row["id"]: {"status": row["status"], "detail": row["detail"]} for row in json.loads(report.read_text(encoding="utf-8"))["claims"]
+              if row["id"] in general}
+    manifest = json.loads((directory / tiny.MANIFEST).read_text(encoding="utf-8"))
+    return {"family": model_type, "row": "proven on", "claims": claims, "recipe": manifest["recipe"]}
+
+
+def _log_lines(workdir: Path, model_type: str) -> list[str]:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return (workdir / "logs" / f"{model_type}.log").read_text(encoding="utf-8", errors="replace").strip().splitlines()
+
