@@ -2,10 +2,11 @@
 family's proof needs.
 
 A family's crash, hang or stray output is its row, never the run's end, so each family gets a fresh process. Started as a
-new Python, each spent about 8 s importing torch, transformers and the proof's plugins before its own work (measured on 2
-cores: half of a small family's time). So the processes are forked from multiprocessing's fork server, which imports PRELOAD
-once and never computes (a process forked from one whose thread pools have run can hang), and each runs the proof in-process,
-as `genspec --model DIR --claims …` would. Its output goes to its log; what it found, to its row file.
+new Python, each spent about 8 s importing torch, transformers and the proof's plugins, and about 8 s more building and
+reading the stand-in's tokenizer twice, before its own work (measured on 2 cores). So the tokenizer is built once per run,
+and the processes are forked from multiprocessing's fork server, which imports PRELOAD (and loads that tokenizer) once and
+never computes (a process forked from one whose thread pools have run can hang); each runs the proof in-process, as
+`genspec --model DIR --claims …` would. Its output goes to its log; what it found, to its row file.
 """
 
 import json
@@ -17,16 +18,21 @@ from pathlib import Path
 
 from genspec.files import write_whole
 
-PRELOAD = ["torch", "transformers", "pytest", "hypothesis", "genspec.suite", "genspec.embedded.tiny", "genspec.cli"]
+PRELOAD = ["genspec.family_preload"]
 PER_FAMILY_SECONDS = 600  # a family whose proof has not ended by then is a row that says so
 POLL_SECONDS = 0.2
 
 
 def run(model_types: list[str], workdir: Path, workers: int, cache_root: str | None, general: tuple[str, ...], on_row) -> list[dict]:
     """A row per family, in `model_types`' order; `workers` families at a time; `on_row(row)` as each ends."""
+    from genspec.embedded.tokenizer import build_tokenizer
+    from genspec.family_preload import TOKENIZER_VARIABLE
+
     os.environ["HF_HUB_OFFLINE"] = "1"  # tiny checkpoints on disk: nothing to fetch (the fork server keeps this environment)
     for key in [key for key in os.environ if key.startswith("GENSPEC_")]:  # the proof's settings are the command line's alone
         del os.environ[key]
+    build_tokenizer(workdir / "tokenizer")
+    os.environ[TOKENIZER_VARIABLE] = str(workdir / "tokenizer")
     context = get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     threads = max(1, (os.cpu_count() or 1) // workers)
@@ -86,7 +92,7 @@ def prove_family(model_type: str, workdir: Path, cache_root: str | None, general
 
     directory = workdir / "checkpoints" / model_type
     try:
-        tiny.write_tiny(model_type, directory)
+        tiny.write_tiny(model_type, directory, tokenizer_files=workdir / "tokenizer")
     except tiny.CannotBuild as reason:
         return {"family": model_type, "row": "cannot build tiny", "reason": str(reason)}
     report = workdir / "reports" / f"{model_type}.json"

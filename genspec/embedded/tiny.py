@@ -20,7 +20,7 @@ from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_N
 
 from genspec.embedded import model_card
 from genspec.embedded.families import IM_END, randomized
-from genspec.embedded.tokenizer import build_tokenizer
+from genspec.embedded.tokenizer import build_tokenizer, preloaded
 from genspec.embedded.unusual import HYBRID_SETTINGS
 
 VOCAB = model_card.config()["vocab_size"]  # Qwen3's 151,936 rows: its tokenizer's ids all embedded
@@ -94,8 +94,9 @@ def tiny_config(model_type: str):
         raise CannotBuild(f"its config refuses the small sizes ({_first_line(error)})") from None
 
 
-def write_tiny(model_type: str, directory: Path, seed: int = 0) -> Path:
+def write_tiny(model_type: str, directory: Path, seed: int = 0, tokenizer_files: Path | None = None) -> Path:
     """A tiny checkpoint of `model_type` in `directory` (which must not exist), or CannotBuild with the reason.
+    `tokenizer_files`: a directory that already holds the stand-in's tokenizer (built once for many families), copied.
 
     The weights: the first of RECIPES whose greedy reply to the articles' how-are-you chat varies (VARIED distinct tokens in
     PROBE_STEPS), else the most varied; the manifest (tiny.json) names the recipe and what the probe saw."""
@@ -105,8 +106,11 @@ def write_tiny(model_type: str, directory: Path, seed: int = 0) -> Path:
             parameters = sum(parameter.numel() for parameter in AutoModelForCausalLM.from_config(config).parameters())
         if parameters > LARGEST:
             raise CannotBuild(f"{parameters:,} parameters at the small sizes, more than {LARGEST:,}: a size the generic settings miss")
-        build_tokenizer(directory)
-        tokenizer = AutoTokenizer.from_pretrained(directory)
+        if tokenizer_files:
+            shutil.copytree(tokenizer_files, directory)
+        else:
+            build_tokenizer(directory)
+        tokenizer = preloaded(directory) or AutoTokenizer.from_pretrained(directory)
         text = tokenizer.apply_chat_template([{"role": "user", "content": "how are you?"}], tokenize=False, add_generation_prompt=True,
                                              enable_thinking=False)
         prompt = tokenizer(text, return_tensors="pt")["input_ids"]

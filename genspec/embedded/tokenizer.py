@@ -6,12 +6,13 @@ TikTokenConverter turns them into a `tokenizers` BPE. Everything else — split 
 normalizer, added tokens, chat template — is a model-card fact read from fixtures/.
 """
 
+import hashlib
 import json
 from importlib import resources
 from pathlib import Path
 
 from tokenizers import AddedToken, normalizers
-from transformers import PreTrainedTokenizerFast
+from transformers import AutoTokenizer, PreTrainedTokenizerFast
 from transformers.convert_slow_tokenizer import TikTokenConverter
 
 from genspec.embedded import model_card
@@ -45,6 +46,30 @@ def build_tokenizer(directory: Path) -> None:
     saved = directory / "tokenizer_config.json"
     merged = json.loads(saved.read_text(encoding="utf-8")) | settings
     saved.write_text(json.dumps(merged, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+# Tokenizers loaded ahead, by the digest of their files: `genspec families` loads the stand-in's tokenizer, which its tiny
+# checkpoints share, once before it forks a process per family (reading its 11 MB tokenizer.json takes about 2 s each time).
+PRELOADED: dict[str, PreTrainedTokenizerFast] = {}
+TOKENIZER_FILES = ("tokenizer", "vocab", "merges", "special_tokens_map", "added_tokens", "chat_template")
+
+
+def preload(directory: Path) -> None:
+    """Load `directory`'s tokenizer now: `preloaded` of any directory holding the same tokenizer files returns it."""
+    PRELOADED[_digest(directory)] = AutoTokenizer.from_pretrained(directory, trust_remote_code=False)
+
+
+def preloaded(directory: Path) -> PreTrainedTokenizerFast | None:
+    """The tokenizer loaded ahead from files equal to `directory`'s, or None (always None where nothing was preloaded)."""
+    return PRELOADED.get(_digest(directory)) if PRELOADED else None
+
+
+def _digest(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for file in sorted(Path(directory).iterdir()):
+        if file.is_file() and file.name.startswith(TOKENIZER_FILES):
+            digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
 
 
 def build_plain_tokenizer(directory: Path) -> None:

@@ -12,6 +12,7 @@ import transformers
 from packaging.version import Version
 from transformers import AutoTokenizer
 
+from genspec.embedded.tokenizer import preloaded
 from genspec.stored import loading_unmapped
 
 TRANSFORMERS = Version(transformers.__version__)
@@ -21,7 +22,8 @@ SAFE = {"use_safetensors": True, "trust_remote_code": False}
 
 
 def load_tokenizer(path: Path):
-    return AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+    ahead = preloaded(path)  # genspec families: the tokenizer its tiny checkpoints share, loaded once
+    return ahead if ahead is not None else AutoTokenizer.from_pretrained(path, trust_remote_code=False)
 
 
 def load_pretrained(model_class, path: Path, dtype: str, device: str, **kwargs):
