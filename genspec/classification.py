@@ -64,7 +64,10 @@ def checkpoint_tensors(path, causal_lm, dtype: str, device: str) -> dict[str, to
 def _load_shared(path, tensors: dict, vocab_size: int, dtype: str, device: str, **kwargs):
     """001's from_pretrained(checkpoint, num_labels=vocab_size, key_mapping=...) with the checkpoint's config, over `tensors` (the
     checkpoint's, already in memory): transformers renames and places them as it would the files', and keeps them, uncopied."""
-    config = AutoConfig.from_pretrained(path, trust_remote_code=False, num_labels=vocab_size)
+    config = AutoConfig.from_pretrained(path, trust_remote_code=False)
+    # The labels set after loading, not passed to it: transformers logs a loaded config's repr, whose JSON of 151,936
+    # labels took 2.2 s of the proof (measured); the classifier is built from the same config either way.
+    config.num_labels = vocab_size
     family = MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING[type(config)]
     model, info = family.from_pretrained(None, config=config, state_dict=tensors, **{DTYPE_KEYWORD: getattr(torch, dtype)},
                                          output_loading_info=True, **kwargs)
