@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 import torch
+from transformers import PreTrainedModel
 
 from genspec import loops, state
 from genspec.classification import build_classifier, stored_head_key
@@ -32,7 +33,8 @@ def forward_of(model, tokenizer, settings):
         tokens = encode(tokenizer, text, as_chat, settings.device)
         # One pass: the base model's output is caught as model.forward hands it to the task head.
         caught = []
-        hook = model.base_model.register_forward_hook(lambda _module, _inputs, output: caught.append(output.last_hidden_state))
+        base = base_model_of(model)
+        hook = base.register_forward_hook(lambda _module, _inputs, output: caught.append(output.last_hidden_state))
         try:
             with torch.inference_mode():
                 logits = model(**tokens).logits
@@ -40,10 +42,19 @@ def forward_of(model, tokenizer, settings):
             hook.remove()
         if not caught:  # a family whose causal LM calls a part of its base model directly (OPT calls model.decoder)
             with torch.inference_mode():
-                caught.append(model.base_model(**tokens).last_hidden_state)
+                caught.append(base(**tokens).last_hidden_state)
         return ForwardPass(tokens, caught[0], logits)
 
     return forward
+
+
+def base_model_of(model):
+    """`model.base_model`; where that is the causal LM itself (Llama4ForCausalLM: its base_model_prefix names no attribute, which
+    A1 reports), the one pretrained model among its children, which is the base model the S claims read."""
+    if model.base_model is not model:
+        return model.base_model
+    inner = [child for child in model.children() if isinstance(child, PreTrainedModel)]
+    return inner[0] if len(inner) == 1 else model.base_model
 
 
 @pytest.fixture(scope="session")
