@@ -9,18 +9,11 @@ the benchmark's extra_info and printed: the peaks in GB and in copies of the wei
 """
 
 import json
-import os
-import subprocess
-import sys
-import time
 
 import pytest
-import torch
 
-from genspec import PROOF_HOME
 from genspec.run import memory
 
-NEW_TOKENS = 32
 # The parts of the proof the memory is asked about, by the tests that do them (the classifier is built inside the first C test).
 PARTS = {
     "loading the causal LM": lambda name: name == "loading the causal LM",
@@ -31,32 +24,13 @@ PARTS = {
 }
 
 
-def _run_proof(settings, environment, plugins=()) -> tuple[float, int]:
-    """(wall seconds, peak resident bytes) of the default proof in a subprocess."""
-    command = [sys.executable, "-m", "pytest", "spec", "-q", "-p", "no:cacheprovider", *plugins, "--model", settings.model, "--dtype", settings.dtype,
-               "--device", settings.device, "--stand-in-cache", str(settings.cache_root)]
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=PROOF_HOME, env=os.environ | environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - start, usage.ru_maxrss * 1024  # kilobytes on Linux
-
-
-def _generate_seconds(model, tokenizer, settings) -> float:
-    ids = tokenizer("how are you?", return_tensors="pt")["input_ids"].to(settings.device)
-    start = time.perf_counter()
-    with torch.inference_mode():
-        model.generate(ids, attention_mask=torch.ones_like(ids), do_sample=False, min_new_tokens=NEW_TOKENS, max_new_tokens=NEW_TOKENS)
-    return time.perf_counter() - start
-
-
 @pytest.mark.benchmark(group="memory of the default proof")
-def test_memory_of_the_proof(benchmark, model, tokenizer, source, settings, tmp_path):
+def test_memory_of_the_proof(benchmark, model, tokenizer, source, settings, tmp_path, proof_run, yardstick):
     weights = memory.weights_bytes(source.path, settings.dtype)
-    yardstick = _generate_seconds(model, tokenizer, settings)
-    wall, peak = benchmark.pedantic(lambda: _run_proof(settings, {}), rounds=1, iterations=1)
+    generate_32 = yardstick(model, tokenizer, settings.device)
+    wall, peak = benchmark.pedantic(lambda: proof_run(settings, settings.dtype), rounds=1, iterations=1)
     profile = tmp_path / "parts.json"
-    _run_proof(settings, {"GENSPEC_MEMORY_PROFILE": str(profile)}, ["-p", "genspec.reports.memory_profile"])
+    proof_run(settings, settings.dtype, {"GENSPEC_MEMORY_PROFILE": str(profile)}, ["-p", "genspec.reports.memory_profile"])
     parts = json.loads(profile.read_text(encoding="utf-8")) if profile.exists() else {}
     found = {"before any model": parts.get("before loading", {}).get("peak_rss_bytes", 0)}
     for part, belongs in PARTS.items():
@@ -66,6 +40,6 @@ def test_memory_of_the_proof(benchmark, model, tokenizer, source, settings, tmp_
             found[f"{part}, on the device"] = max(value["peak_device_bytes"] for value in peaks)
     benchmark.extra_info.update({
         "weights_GB": round(weights / 1e9, 2), "peak_rss_GB": round(peak / 1e9, 2), "peak_over_weights": round(peak / weights, 2),
-        "proof_seconds": round(wall, 1), "generate_32_seconds": round(yardstick, 2), "proof_over_generate_32": round(wall / yardstick, 1),
+        "proof_seconds": round(wall, 1), "generate_32_seconds": round(generate_32, 2), "proof_over_generate_32": round(wall / generate_32, 1),
         "parts_GB": {part: round(value / 1e9, 2) for part, value in found.items()},
     })
