@@ -78,7 +78,12 @@ def pytest_terminal_summary(terminalreporter, config):
                                         f"{min(info['ratios'])}–{max(info['ratios'])})")
             for proof, generate in info["pairs"]:
                 terminalreporter.write_line(f"  proof {proof} s beside generate-32 {generate} s: {proof / generate:.1f}")
-    rows = [bench for bench in rows if "parts_GB" not in bench.extra_info and "pairs" not in bench.extra_info]
+        if "seconds_per_family" in bench.extra_info:  # benchmarks/test_families_speed.py
+            info = bench.extra_info
+            terminalreporter.section("genspec families, the whole release")
+            terminalreporter.write_line(f"{info['families']} families in {info['minutes']} min on {info['cores']} cores "
+                                        f"({info['seconds_per_family']} s a family); rows: {info['rows']}")
+    rows = [bench for bench in rows if not {"parts_GB", "pairs", "seconds_per_family"} & set(bench.extra_info)]
     if not rows:
         return
     terminalreporter.section("speed side by side")
