@@ -61,28 +61,6 @@ def to_markdown(matrix: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def moved_cells(before: dict, after: dict) -> list[dict]:
-    """The cells whose verdict differs between two families matrices (two releases), with both verdicts."""
-    old = {row["family"]: row for row in before["families"]}
-    moved = []
-    for row in after["families"]:
-        was = old.get(row["family"])
-        if was is None:  # a family new in this release: a row of its own, not a move
-            continue
-        for claim in GENERAL:
-            verdicts = [_verdict(each, claim) for each in (was, row)]
-            if verdicts[0].split(":")[0] != verdicts[1].split(":")[0]:  # the verdict moved, not only its wording
-                moved.append({"family": row["family"], "claim": claim, "before": verdicts[0], "after": verdicts[1]})
-    return moved
-
-
-def _verdict(row: dict, claim: str) -> str:
-    if row["row"] != "proven on":
-        return f"{row['row']}: {row['reason']}"
-    cell = row["claims"].get(claim, {"status": "not run", "detail": ""})
-    return cell["status"] + (f": {cell['detail']}" if cell["status"] not in ("proven",) and cell["detail"] else "")
-
-
 def _kind(reason: str) -> str:
     """A reason without what differs between families (their names, sizes), so that like reasons group."""
     return reason.split(" (")[0] if reason.startswith(("does not build tiny", "its config")) else reason.split(":")[0]

@@ -22,8 +22,6 @@ RANK = {"proven": 0, "refuted": 1, "cannot show": 1, "not applicable": 1, "skipp
 
 def families_changes(before: dict, after: dict) -> str:
     """Two families matrices (genspec families, two releases): the cells that moved, with both verdicts."""
-    from genspec.families import moved_cells
-
     moved = moved_cells(before, after)
     old, new = ({row["family"] for row in matrix["families"]} for matrix in (before, after))
     lines = ["# genspec regression report: the families matrix", "",
@@ -36,6 +34,28 @@ def families_changes(before: dict, after: dict) -> str:
         lines += ["| family | claim | before | after |", "|---|---|---|---|"]
         lines += [f"| {cell['family']} | {cell['claim']} | {_cell(cell['before'][:300])} | {_cell(cell['after'][:300])} |" for cell in moved]
     return "\n".join(lines) + "\n"
+
+
+def moved_cells(before: dict, after: dict) -> list[dict]:
+    """The cells whose verdict differs between two families matrices (two releases), with both verdicts."""
+    old = {row["family"]: row for row in before["families"]}
+    moved = []
+    for row in after["families"]:
+        was = old.get(row["family"])
+        if was is None:  # a family new in this release: a row of its own, not a move
+            continue
+        for claim in after["general_claims"]:
+            verdicts = [_verdict(each, claim) for each in (was, row)]
+            if verdicts[0].split(":")[0] != verdicts[1].split(":")[0]:  # the verdict moved, not only its wording
+                moved.append({"family": row["family"], "claim": claim, "before": verdicts[0], "after": verdicts[1]})
+    return moved
+
+
+def _verdict(row: dict, claim: str) -> str:
+    if row["row"] != "proven on":
+        return f"{row['row']}: {row['reason']}"
+    cell = row["claims"].get(claim, {"status": "not run", "detail": ""})
+    return cell["status"] + (f": {cell['detail']}" if cell["status"] not in ("proven",) and cell["detail"] else "")
 
 
 def load(path: Path) -> dict:
