@@ -42,6 +42,8 @@ SMALL = {
     "is_decoder": True,  # an encoder family loaded as a causal LM attends causally only as a decoder (BertLMHeadModel says so)
     "bos_token_id": END_OF_TEXT, "eos_token_id": END_OF_TEXT,
 }
+MAMBA_SMALL = {"mamba_n_heads": 8, "mamba_d_head": 16, "mamba_d_state": 8, "mamba_n_groups": 1, "mamba_chunk_size": 16}
+LINEAR_SMALL = {"linear_head_dim": 16, "linear_num_heads": 4}
 # What the generic sizes miss, per family (model_type), and why.
 FAMILY_SETTINGS = {
     **HYBRID_SETTINGS,  # the hybrids genspec's tool tests already build: their patterns of attention and recurrent layers
@@ -50,6 +52,14 @@ FAMILY_SETTINGS = {
     "rembert": {"input_embedding_size": 64, "output_embedding_size": 64},  # its own embedding widths
     "xlm": {"causal": True},  # attends both ways unless configured causal, as its language-model use is
     "reformer": {"axial_pos_embds": False},  # its axial position factors must multiply to the sequence length: plain positions
+    # hybrids whose default pattern puts no attention layer among the first 4 (transformers' cache then refuses to count
+    # tokens): one of each kind, alternating, and their recurrent widths at the small sizes
+    "bamba": {"attn_layer_indices": [1, 3], **MAMBA_SMALL},
+    "granitemoehybrid": {"layer_types": ["mamba", "attention"] * 2, **MAMBA_SMALL},
+    "kimi_linear": {"layer_types": ["linear_attention", "full_attention"] * 2, "mlp_layer_types": ["dense", "sparse"] * 2, **LINEAR_SMALL},
+    "bailing_hybrid": {"layer_types": ["linear_attention", "full_attention"] * 2, "mlp_layer_types": ["dense", "sparse"] * 2,
+                       "layer_group_size": 2, **LINEAR_SMALL},
+    "lfm2_moe": {"layer_types": ["conv", "full_attention"] * 2, "num_dense_layers": 1},
 }
 # Weights that vary: at unit gain a freshly drawn tiny model often repeats (measured: 50 of 146 families within 6 greedy
 # steps), its residual stream led by the current token's embedding, so that a tied head scores that token again and an untied
