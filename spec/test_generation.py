@@ -1,5 +1,6 @@
 """G: generation is forward run in a for-loop; each hand-written loop equals `model.generate` (001, 003, 004)."""
 
+import copy
 import traceback
 from pathlib import Path
 from typing import NamedTuple
@@ -66,6 +67,27 @@ def attends_to_later_tokens(model, ids, continuation, settings) -> str:
             "newest token, shows it fewer tokens than the loop, which reads the whole text")
 
 
+def positions_restart(model, ids, generated, settings) -> str:
+    """Why a cached loop may part from generate() on a causal LM: handed its cache and the next token without position_ids, as
+    the articles' loop calls it, the model may number that token from 0 again; generate() passes the positions itself."""
+    with torch.inference_mode():
+        output = model(ids, use_cache=True)
+        cache = next((output[name] for name in ("past_key_values", "cache") if name in output and output[name] is not None), None)
+        if cache is None:
+            return ""
+        following = torch.tensor([[generated[0]]], device=ids.device, dtype=ids.dtype)
+        name = "cache" if "cache" in output else "past_key_values"
+        unnumbered = model(following, **{name: copy.deepcopy(cache)}, use_cache=True).logits[0, -1].float()
+        numbered = model(following, **{name: copy.deepcopy(cache)}, use_cache=True,
+                         position_ids=torch.tensor([[ids.shape[1]]], device=ids.device)).logits[0, -1].float()
+    moved = (unnumbered - numbered).abs().max().item()
+    if moved <= kernel_atol(settings.dtype):
+        return ""
+    return (f"; why: handed its cache and the next token without position_ids, as the loop calls it, {type(model).__name__} scores that "
+            f"token otherwise than at position {ids.shape[1]} (by up to {moved:.3g}): it does not number the token from its cache, "
+            "and generate() passes position_ids itself")
+
+
 def padding_is_read(model, batch, row, alone_ids, settings) -> str:
     """Why a left-padded row may part from its prompt alone: whether one forward pass over the padded batch already scores it otherwise."""
     with torch.inference_mode():
@@ -118,7 +140,8 @@ def test_greedy_loop_equals_generate(model, tokenizer, settings, forward_passes,
         ("appended", f"{ids.shape[1]} → {ids.shape[1] + 1} tokens")], loop_back=f"repeated for {len(generated)} steps"))
     picture(pictures.strip(f"the greedy loop beside generate(do_sample=False) on {prompt}", ("greedy loop", "generate()"),
                            token_texts(tokenizer, looped), token_texts(tokenizer, generated[:steps])))
-    assert looped == generated[:steps], parting(looped, generated[:steps], "the greedy loop") + attends_to_later_tokens(model, ids, generated, settings)
+    assert looped == generated[:steps], (parting(looped, generated[:steps], "the greedy loop") + attends_to_later_tokens(model, ids, generated, settings)
+                                         + positions_restart(model, ids, generated, settings))
     # Past the looped steps, generate() itself must do nothing but take the argmax of the model's scores:
     # a greedy generate() that edited them (a repetition penalty) picks another token where a word recurs.
     argmax = greedy_step_scores[prompt].argmax(dim=-1).tolist()
