@@ -53,12 +53,12 @@ def run(model_types: list[str], workdir: Path, workers: int, cache_root: str | N
                 process.kill()
             process.join()
             del running[model_type]
-            rows[model_type] = _row(model_type, workdir, process.exitcode, round(time.monotonic() - started, 1))
+            rows[model_type] = ended_row(model_type, workdir, process.exitcode, round(time.monotonic() - started, 1))
             on_row(rows[model_type])
     return [rows[model_type] for model_type in model_types]
 
 
-def _row(model_type: str, workdir: Path, exitcode: int | None, seconds: float) -> dict:
+def ended_row(model_type: str, workdir: Path, exitcode: int | None, seconds: float) -> dict:
     """What the family's process found, or why it found nothing: killed at the time limit, or died (its log's last word)."""
     found = workdir / "rows" / f"{model_type}.json"
     if found.exists():
