@@ -19,7 +19,7 @@ from transformers.generation import (
     TopPLogitsWarper,
 )
 
-from genspec import loops
+from genspec import loops, state
 from genspec.agreement import agree
 from genspec.classification import head_replaced_by_tying
 from genspec.reports import observations, pictures
@@ -71,14 +71,12 @@ def positions_restart(model, ids, generated, settings) -> str:
     """Why a cached loop may part from generate() on a causal LM: handed its cache and the next token without position_ids, as
     the articles' loop calls it, the model may number that token from 0 again; generate() passes the positions itself."""
     with torch.inference_mode():
-        output = model(ids, use_cache=True)
-        cache = next((output[name] for name in ("past_key_values", "cache") if name in output and output[name] is not None), None)
-        if cache is None:
+        returned_as, kept = state.handed_back(model, model(ids, use_cache=True))
+        if returned_as is None:
             return ""
         following = torch.tensor([[generated[0]]], device=ids.device, dtype=ids.dtype)
-        name = "cache" if "cache" in output else "past_key_values"
-        unnumbered = model(following, **{name: copy.deepcopy(cache)}, use_cache=True).logits[0, -1].float()
-        numbered = model(following, **{name: copy.deepcopy(cache)}, use_cache=True,
+        unnumbered = model(following, **{returned_as: copy.deepcopy(kept)}, use_cache=True).logits[0, -1].float()
+        numbered = model(following, **{returned_as: copy.deepcopy(kept)}, use_cache=True,
                          position_ids=torch.tensor([[ids.shape[1]]], device=ids.device)).logits[0, -1].float()
     moved = (unnumbered - numbered).abs().max().item()
     if moved <= kernel_atol(settings.dtype):
@@ -353,10 +351,10 @@ def first_draw_an_edit_changes(prompt_ids, drawn, step_scores, seed, edits, with
     generator = loops.seeded_generator(prompt_ids.device, seed)
     for step, scores in enumerate(step_scores):
         ids = torch.cat([prompt_ids, torch.tensor([drawn[:step]], device=prompt_ids.device, dtype=prompt_ids.dtype)], dim=-1)
-        state = generator.get_state()
+        generator_state = generator.get_state()
         tokens = []
         for chosen in (edits, without):
-            generator.set_state(state)
+            generator.set_state(generator_state)
             tokens.append(torch.multinomial(loops.edit_scores(scores[None].float(), ids, **chosen).softmax(-1), 1, generator=generator).item())
         if tokens[0] != tokens[1]:
             assert drawn[step] == tokens[0], (f"at step {step} the run drew {drawn[step]}, what its scores draw without {describe(edits, without)}; "
