@@ -99,7 +99,8 @@ LONGEST_TEXT = 64
 
 def _check_context_window(config, where: str) -> None:
     window = getattr(config, "max_position_embeddings", None)  # n_positions (GPT-2), context_length (RWKV) map onto it
-    if isinstance(window, int) and window < LONGEST_TEXT:
+    # XLNet's -1 is no limit (its positions are relative), not a window of -1 tokens
+    if isinstance(window, int) and 0 < window < LONGEST_TEXT:
         raise CannotStart(f"{where}: this model reads at most {window} tokens (its config's max_position_embeddings), and the "
                           f"proof's texts run to {LONGEST_TEXT} (a chat prompt and 32 new tokens). Give a model with a longer context window.")
 
