@@ -8,7 +8,7 @@ from html import escape
 
 from genspec.reports import pictures
 
-STATUS_COLOUR = {"proven": "#2e7d32", "failed": "#c62828", "refuted": "#ef6c00", "cannot show": "#6a1b9a", "skipped": "#8d6e63", "not applicable": "#0277bd",
+STATUS_COLOUR = {"proven": "#2e7d32", "failed": "#c62828", "damaged recording": "#ad1457", "refuted": "#ef6c00", "cannot show": "#6a1b9a", "skipped": "#8d6e63", "not applicable": "#0277bd",
                  "not run": "#757575", "not covered": "#424242"}
 
 STYLE = """

@@ -16,7 +16,7 @@ from genspec.reports import html_page
 from genspec.reports.regression import load
 from genspec.reports.release_recordings import Releases
 
-SYMBOL = {"proven": "✅ proven", "failed": "❌ failed", "refuted": "⛔ refuted", "cannot show": "❔ cannot show", "skipped": "⏭ skipped", "not applicable": "➖ not applicable",
+SYMBOL = {"proven": "✅ proven", "failed": "❌ failed", "damaged recording": "🩹 damaged recording", "refuted": "⛔ refuted", "cannot show": "❔ cannot show", "skipped": "⏭ skipped", "not applicable": "➖ not applicable",
           "not run": "· not run", "not covered": "∅ not covered"}
 # For the version claims: which test's observation shows what the version does, and which key.
 BEHAVIOUR = [

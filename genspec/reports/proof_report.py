@@ -23,11 +23,14 @@ import transformers
 from genspec import SPEC
 from genspec.files import write_whole
 from genspec.reports import html_page, pictures
+from genspec.reports.snapshots import DAMAGED
 from genspec.run import applicability, claims, options
 
 CLAIM_MARKER = re.compile(r"mark\.claim\(([^)]*)\)")
-STATUS_ORDER = ("failed", "refuted", "cannot show", "proven", "not applicable", "skipped", "not run", "not covered")
-SNAPSHOT_ASSERT = "assert [- snapshot] == [+ received]"
+STATUS_ORDER = ("failed", "damaged recording", "refuted", "cannot show", "proven", "not applicable", "skipped", "not run", "not covered")
+# An assertion's class before its message says nothing to a reader; any other exception's class does (RuntimeError: …).
+ASSERTION_NAME = re.compile(r"^(?:[\w.]+\.)?(?:AssertionError|RecordingDiffers|Failed): ")
+WHOLE = ("failed", "damaged recording")  # statuses whose detail the terminal shows whole
 TEST_PROPERTY = "genspec-test"  # a test's claims and layer, as its reports carry them
 
 
@@ -100,13 +103,13 @@ class ProofReport:
         environment = self.environment()
         write = terminalreporter.write_line
         terminalreporter.section(f"genspec proof: {environment['identity']}, {environment['dtype']}, {environment['device']}")
-        colours = {"proven": "green", "failed": "red", "refuted": "yellow", "cannot show": "purple", "skipped": "yellow",
+        colours = {"proven": "green", "failed": "red", "damaged recording": "red", "refuted": "yellow", "cannot show": "purple", "skipped": "yellow",
                    "not applicable": "cyan"}
         if terminalreporter.hasmarkup:  # a terminal that shows colour: the table as the articles print theirs, with rich
             terminalreporter.write(rich_table(rows, colours, self.config.get_terminal_writer().fullwidth))
         else:  # CI logs, pipes, --color=no: plain lines, one per claim
             for row in rows:
-                line = f"{row['id']:<4} {row['kind']:<20} {row['status']:<14} {row['detail']}"[:240]
+                line = f"{row['id']:<4} {row['kind']:<20} {row['status']:<14} {_shown_detail(row)}"
                 terminalreporter.write_line(line, **{colours.get(row["status"], "white"): True})
         counts = {status: sum(row["status"] == status for row in rows) for status in STATUS_ORDER}
         write(", ".join(f"{count} {status}" for status, count in counts.items() if count))
@@ -145,15 +148,19 @@ def rich_table(rows: list[dict], colours: dict, width: int) -> str:
 
     table = Table("claim", "kind", "status", "detail", box=None, pad_edge=False)
     for row in rows:
-        table.add_row(row["id"], row["kind"], f"[{colours.get(row['status'], 'white')}]{row['status']}[/]", _shorter(row["detail"], 160))
+        table.add_row(row["id"], row["kind"], f"[{colours.get(row['status'], 'white')}]{row['status']}[/]", _shown_detail(row, 160))
     console = Console(force_terminal=True, width=width, color_system="standard", highlight=False)
     with console.capture() as captured:
         console.print(table)
     return captured.get()
 
 
-def _shorter(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _shown_detail(row: dict, limit: int = 240) -> str:
+    """A row's detail for the terminal: a failure whole, since it is what the user must act on; any other cut at `limit`."""
+    text = row["detail"]
+    if row["status"] in WHOLE or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
 
 
 def _new_entry(test: dict) -> dict:
@@ -165,7 +172,10 @@ def _outcome(report):
     if report.when == "call" and hasattr(report, "wasxfail"):
         return ("refuted", report.wasxfail) if report.skipped else ("failed", f"XPASS(strict): {report.wasxfail}")
     if report.failed:
-        return "failed", _failure(report)
+        failure = _failure(report)
+        if failure.startswith(DAMAGED):  # the file is damaged, not the claim refuted
+            return "damaged recording", failure.removeprefix(DAMAGED)
+        return "failed", failure
     if report.skipped:
         reason = (report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)).removeprefix("Skipped: ")
         for status, prefix in (("not applicable", applicability.NOT_APPLICABLE), ("cannot show", applicability.CANNOT_SHOW)):
@@ -180,9 +190,7 @@ def _outcome(report):
 def _failure(report) -> str:
     """The failure's own message, without pytest's restatement of the assert (`assert 55214 == 9707`) when it has one."""
     crash = getattr(report.longrepr, "reprcrash", None)
-    lines = (crash.message if crash else str(report.longrepr)).removeprefix("AssertionError: ").removeprefix("Failed: ").splitlines()
-    if lines and lines[0].startswith(SNAPSHOT_ASSERT):  # syrupy's: the diff lines below say what differs, and against which release range
-        return "snapshot differs: " + " ".join(line.strip() for line in lines[1:4])
+    lines = ASSERTION_NAME.sub("", crash.message if crash else str(report.longrepr), count=1).splitlines()
     own = list(itertools.takewhile(lambda line: not line.lstrip().startswith("assert "), lines))
     return " ".join(line.strip() for line in own or lines[:1])
 
@@ -200,7 +208,7 @@ def _claim_status(named, exists_elsewhere) -> tuple[str, str]:
     if not named:
         return ("not run", "not selected in this run") if exists_elsewhere else ("not covered", "no test names this claim")
     outcomes = [test["outcome"] for _, test in named]
-    for wanted, status in (("failed", "failed"), ("refuted", "refuted"), ("cannot show", "cannot show")):
+    for wanted, status in (("failed", "failed"), ("damaged recording", "damaged recording"), ("refuted", "refuted"), ("cannot show", "cannot show")):
         hits = [test for _, test in named if test["outcome"] == wanted]
         if hits:
             return status, hits[0]["detail"]

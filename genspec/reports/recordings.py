@@ -7,6 +7,7 @@ model's recordings, and any `--snapshot-update`, go to the user's recordings fol
 the recordings folder is fixtures/snapshots itself: a developer records what ships.
 """
 
+import json
 import shutil
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from genspec import SPEC
 from genspec.reports import release_recordings
-from genspec.reports.snapshots import ObservationExtension, identity_directory, recordings_in, updated_file
+from genspec.reports.snapshots import DAMAGED, ObservationExtension, damage, drift_message, identity_directory, recordings_in, shown, updated_file
 from genspec.run import options
 from genspec.run.loading import TRANSFORMERS
 from genspec.run.platform import recording_key
@@ -23,6 +24,9 @@ from genspec.run.tolerances import snapshot_tolerance
 DIRECTORY_KEY = pytest.StashKey[Path]()  # this run's recordings of its model and dtype: <root>/<identity>/<dtype>
 PARTIAL_KEY = pytest.StashKey[bool]()  # some claim tests were deselected
 RANGE_NOTE_KEY = pytest.StashKey[str]()  # what the session's end did to the recordings' release range
+DAMAGED_KEY = pytest.StashKey[list]()  # a test's recordings that could not judge it: each file and what is wrong with it
+REPAIR = ("The claim's own checks ran and passed; nothing was compared with the file. Restore it from genspec's sources (git checkout, or "
+          "reinstall genspec) or re-record it with --snapshot-update")
 
 
 def directory_for(identity: str, dtype: str, own_root: Path, updating: bool) -> Path:
@@ -45,6 +49,12 @@ def pytest_configure(config):
     if settings.snapshots == "compare":  # a worker of pytest -n copies nothing: its controller has, if a copy was needed
         updating = config.option.update_snapshots and not hasattr(config, "workerinput")
         config.stash[DIRECTORY_KEY] = directory_for(source.identity, settings.dtype, settings.recordings, updating)
+
+
+@pytest.hookimpl(tryfirst=True)  # pytest prints the hook's lines last-called first: this one after genspec.suite's
+def pytest_report_header(config):
+    if options.SOURCE_KEY in config.stash:
+        return [header_line(config)]
 
 
 def header_line(config) -> str:
@@ -102,17 +112,48 @@ def recorded(snapshot, request, settings):
         extension = ObservationExtension.for_run(directory, atol, rtol, release=TRANSFORMERS, default=default,
                                                  updating=updating, only_recorded=only_recorded)
         location = Path(extension.get_location(test_location=snapshot.test_location, index=0))
-        recordings = recordings_in(location, default)
+        damaged = None if updating else damage(location, observation, default)
+        recordings = None if damaged else recordings_in(location, default)
         judged = release_recordings.judging(recordings, TRANSFORMERS) if recordings else None
         if judged and judged.releases is not None:
             request.node.user_properties.append(("judged by", judged.releases.label))
             if judged.releases != default or not judged.inside:
                 request.node.user_properties.append(("evidence", f"snapshot judged by {judged.describe(TRANSFORMERS)}"))
         data = updated_file(recordings, observation, TRANSFORMERS, default, atol, rtol) if updating else observation
-        assert snapshot.use_extension(extension) == data
+        # Compared through syrupy (it keeps the session's account of used and unused recordings), and judged here in words: a
+        # bare `assert` would say nothing where pytest does not rewrite this module (an installed plugin imported early).
+        matched = snapshot.use_extension(extension) == data
+        if damaged:  # the claim is still judged by the test's own checks; the damage fails the test after them
+            request.node.stash.setdefault(DAMAGED_KEY, []).append(f"{shown(location)} {damaged}")
+            return None
+        if not matched:
+            raise RecordingDiffers(_difference(extension, location, judged, data, directory))
         return judged
 
     return record
+
+
+class RecordingDiffers(AssertionError):
+    """An observation that differs from its recording: a drift, reported with the recording and both values."""
+
+
+def _difference(extension, location: Path, judged, data, directory: Path) -> str:
+    if judged is None:
+        return f"nothing recorded for this test in {shown(directory)} yet: --snapshot-update records it"
+    serialized = extension().serialize(data)
+    drifts = extension().drifts(serialized, json.dumps(judged.observation))
+    return drift_message(location, judged, drifts, TRANSFORMERS)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A test whose recording is damaged fails once its own checks are done, saying so: the damage is not a refutation of the
+    claim (the proof table's status is "damaged recording"), and a claim that fails on its own reads as its own failure."""
+    result = yield
+    damaged = item.stash.get(DAMAGED_KEY, [])
+    if damaged:
+        pytest.fail(DAMAGED + "; ".join(damaged) + f". {REPAIR}", pytrace=False)
+    return result
 
 
 def pytest_deselected(items):

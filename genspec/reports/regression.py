@@ -17,7 +17,7 @@ from genspec.reports import observations
 from genspec.run.tolerances import snapshot_tolerance
 
 # Lower is better; a claim regressed when its rank grows.
-RANK = {"proven": 0, "refuted": 1, "cannot show": 1, "not applicable": 1, "skipped": 1, "not run": 1, "not covered": 2, "failed": 3}
+RANK = {"proven": 0, "refuted": 1, "cannot show": 1, "not applicable": 1, "skipped": 1, "not run": 1, "not covered": 2, "damaged recording": 2, "failed": 3}
 
 
 def families_changes(before: dict, after: dict) -> str:

@@ -23,6 +23,7 @@ from genspec.reports.release_recordings import Judged, Releases
 
 SNAPSHOT_ROOT = FIXTURES / "snapshots"
 CORRUPT = "genspec-corrupt-snapshot"
+DAMAGED = "damaged recording: "  # a test's failure that names a damaged recording starts so; the proof report reads it as that status
 
 
 def identity_directory(identity: str, dtype: str, root: Path | None = None) -> Path:
@@ -123,6 +124,60 @@ class ObservationExtension(JSONSnapshotExtension):
             yield f"on transformers {self.release}, against {judged.describe(self.release)}:"
         for drift in self.drifts(serialized_data, snapshot_data):
             yield f"{drift.path}: {drift.message}"
+
+
+def damage(location: Path, observation, default: Releases | None) -> str | None:
+    """Why the recording at `location` cannot judge an observation of this test (not JSON, cut short, a key the test records
+    missing), or None where it can or nothing is recorded: a damaged file is named as such, never read as a drift."""
+    try:
+        text = location.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        return f"cannot be read ({error})"
+    try:
+        content = json.loads(text)
+    except json.JSONDecodeError as error:
+        if error.pos >= len(text.rstrip()):
+            return f"is cut short: its JSON ends unfinished after {len(text)} characters (line {error.lineno})"
+        return f"is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
+    try:
+        recorded = release_recordings.recordings(content, default)
+    except (AttributeError, TypeError, ValueError) as error:
+        return f"holds release ranges that do not read as such ({error})"
+    for releases, recording in recorded.items():
+        missing = _missing_keys(recording, json.loads(json.dumps(observation)))
+        if missing:
+            return (f"lacks {', '.join(missing[:3])}{' and more' if len(missing) > 3 else ''}, which this test records"
+                    + (f" (its recording for transformers {releases.label})" if releases else "")
+                    + ": the file is damaged, or another genspec recorded it")
+    return None
+
+
+def _missing_keys(recorded, observed, path: str = "") -> list[str]:
+    """The keys of an observation (and of the objects inside it) that its recording lacks."""
+    if not isinstance(observed, dict):
+        return []
+    if not isinstance(recorded, dict):
+        return [path or "every key"]
+    where = lambda key: f"{path}.{key}" if path else key
+    missing = [where(key) for key in observed if key not in recorded]
+    return missing + [deeper for key in observed if key in recorded for deeper in _missing_keys(recorded[key], observed[key], where(key))]
+
+
+def drift_message(location: Path, judged: Judged, drifts: list[observations.Drift], release: Version) -> str:
+    """What a user reads when an observation drifted: the recording, the releases it holds for, and each difference."""
+    return (f"snapshot differs: on transformers {release}, against {judged.describe(release)} ({shown(location)}): "
+            + "; ".join(f"{drift.path}: {drift.message}" for drift in drifts)
+            + ". If the change is expected, --snapshot-update records it")
+
+
+def shown(path: Path) -> str:
+    """A path as a user finds it: relative to where the run started when it lies below, else whole."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def recordings_in(location: Path, default: Releases | None) -> dict | None:
