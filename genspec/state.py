@@ -89,11 +89,18 @@ def summary(returned_as: str | None, state) -> Summary:
 
 def key_value_shapes(state) -> dict[int, tuple]:
     """The shape of each attention layer's keys, by layer index (a hybrid's recurrent layers have none)."""
+    return {index: tuple(keys.shape) for index, (keys, _) in key_values(state).items()}
+
+
+def key_values(state) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
+    """Each attention layer's keys and values (batch × heads × tokens seen × width), by layer index; a hybrid's recurrent layers,
+    and layers that hold nothing yet, have none."""
     if isinstance(state, tuple) and all(isinstance(layer, tuple) for layer in state):
-        return {index: tuple(layer[0].shape) for index, layer in enumerate(state)}
+        return {index: (layer[0], layer[1]) for index, layer in enumerate(state)}
     if getattr(state, "layers", None) is not None:
-        return {index: tuple(layer.keys.shape) for index, layer in enumerate(state.layers) if _holds(getattr(layer, "keys", None))}
-    return {index: tuple(keys.shape) for index, keys in enumerate(getattr(state, "key_cache", ())) if _holds(keys)}
+        return {index: (layer.keys, layer.values) for index, layer in enumerate(state.layers) if _holds(getattr(layer, "keys", None))}
+    return {index: (keys, values) for index, (keys, values) in enumerate(zip(getattr(state, "key_cache", ()), getattr(state, "value_cache", ()),
+                                                                                 strict=False)) if _holds(keys)}
 
 
 def _holds(tensor) -> bool:

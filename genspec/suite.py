@@ -3,6 +3,7 @@
 Switched on by the checkout's root conftest.py; the options themselves come from genspec.plugin.
 """
 
+import dataclasses
 from typing import NamedTuple
 
 import pytest
@@ -57,7 +58,10 @@ def pytest_configure(config):
     except startup.CannotStart as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[TOKENIZER_KEY] = tokenizer
-    config.stash[APPLICABILITY_KEY] = applicability.of(source.path, tokenizer)
+    applies = applicability.of(source.path, tokenizer)
+    if head_replaced_by_tying(source.path):
+        applies = dataclasses.replace(applies, head_tied_over_stored=HEAD_TIED_OVER_STORED)
+    config.stash[APPLICABILITY_KEY] = applies
     shortfall = memory.shortfall_warning(source.path, settings.dtype, settings.device, settings.model)
     if shortfall:  # before any model is loaded: the user hears why, instead of minutes of swapping
         config.stash[SHORTFALL_KEY] = shortfall
@@ -82,6 +86,9 @@ def pytest_report_header(config):
     return lines  # genspec.reports.recordings adds the recordings' line after these
 
 
+HEAD_TIED_OVER_STORED = (
+    f"transformers {transformers.__version__} scores with the tied embedding, not the lm_head.weight the checkpoint stores (A7 refuted "
+    "here), so the model it builds is not the articles' model as stored")
 TIED_HEAD_4X = (
     f"refuted on transformers {transformers.__version__}: config.tie_word_embeddings makes 4.x tie lm_head to "
     "embed_tokens although the checkpoint stores a different lm_head.weight (A7), so the causal LM scores with the "

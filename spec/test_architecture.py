@@ -8,6 +8,7 @@ from transformers import AutoModelForCausalLM
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 
 from genspec import FIXTURES, state
+from genspec.run.tolerances import kernel_atol
 from genspec.run.version_rules import TRANSFORMERS_5, on_this_release, printed_activation
 from genspec.stored import stored_norm_weights, stored_shapes, stored_tensors
 
@@ -209,7 +210,7 @@ def lm_output(model, forward_passes):
 
 
 @pytest.mark.claim("A4")
-def test_causal_lm_output_carries_what_it_keeps(model, lm_output, base_output, greedy_runs, state_summary, needs_a_state, evidence):
+def test_causal_lm_output_carries_what_it_keeps(model, lm_output, base_output, greedy_runs, state_summary, needs_a_state, evidence, settings):
     """A4 (001): the logits come with what the model keeps for the next step (past_key_values; `cache` from transformers 5.24): the
     same kind of state that generate() carries between its steps, as it returns it."""
     needs_a_state(state_summary)
@@ -223,7 +224,33 @@ def test_causal_lm_output_carries_what_it_keeps(model, lm_output, base_output, g
                                            f"{by} is a {type(carried).__name__}")
     if hasattr(handed, "__len__") and hasattr(carried, "__len__"):
         assert len(handed) == len(carried), f"the causal LM's {type(handed).__name__} has {len(handed)} entries, {by} {len(carried)}"
-    evidence(f"the forward pass hands back a {type(handed).__name__} as `{returned_as}`, as {by} is")
+    # What the state holds: the keys and values of every token it has seen. After the prompt, the prompt's; after generate(),
+    # every token but the last, which no step has read yet — the prompt's first, as the forward pass computed them.
+    prompt = lm_output.logits.shape[1]
+    seen_by_generate = run.sequences.shape[1] - 1 if by.startswith("generate()") else prompt
+    held = holds_the_prompt(state.key_values(handed), state.key_values(carried), prompt, seen_by_generate, by, settings) \
+        if state_summary.key_value_layers else ""  # a recurrent state counts no tokens
+    evidence(f"the forward pass hands back a {type(handed).__name__} as `{returned_as}`, as {by} is" + held)
+
+
+def holds_the_prompt(handed: dict, carried: dict, prompt: int, seen_by_generate: int, by: str, settings) -> str:
+    """Check that the state after the prompt holds the prompt's keys and values, and that generate()'s state begins with them."""
+    seen = {index: keys.shape[-2] for index, (keys, _) in handed.items()}
+    assert seen and max(seen.values()) == prompt, (f"after a forward pass over the prompt's {prompt} tokens the state holds keys and values "
+                                                   f"of {max(seen.values(), default=0)} tokens in its fullest layer: it does not hold what it has seen")
+    whole = [index for index, count in seen.items() if count == prompt]  # a sliding-window layer keeps only its last tokens
+    held = {index: carried[index][0].shape[-2] if index in carried else 0 for index in whole}
+    assert all(count == seen_by_generate for count in held.values()), (
+        f"{by} should hold keys and values of the {seen_by_generate} tokens it has read in each full-attention layer; it holds "
+        f"{sorted(set(held.values()))}")
+    atol = kernel_atol(settings.dtype)  # generate() reads the prompt with its attention mask: another kernel path
+    for index in whole:
+        for part, mine, theirs in zip(("keys", "values"), handed[index], carried[index], strict=True):
+            difference = (mine.float() - theirs[..., :prompt, :].float()).abs().max().item()
+            assert difference <= atol, (f"layer {index}: {by} begins with other {part} than the forward pass over the prompt holds "
+                                        f"(by up to {difference:.3g}, beyond the kernel tolerance {atol})")
+    return (f", holding the prompt's {prompt} tokens in {len(whole)} key/value layers; {by} holds {seen_by_generate}, the prompt's "
+            f"keys and values first (within {atol})")
 
 
 @pytest.mark.claim("A4")

@@ -21,7 +21,6 @@ from transformers.generation import (
 
 from genspec import loops, state
 from genspec.agreement import agree
-from genspec.classification import head_replaced_by_tying
 from genspec.reports import observations, pictures
 from genspec.run.applicability import CannotShow, NotApplicable
 from genspec.run.loading import prompt_text, token_texts
@@ -165,27 +164,29 @@ def test_generation_stops_at_the_checkpoints_eos_or_max_new_tokens(model, forwar
     if not eos:
         raise NotApplicable(f"the checkpoint names no eos_token_id (generation config and config): only the max_new_tokens stop applies, "
                             f"and both replies ran its {GREEDY_STEPS} steps")
-    if not ended:
-        # No reply reaches an eos here (another model; 4.x's tied head, A7; a bfloat16 near-tie that this CPU's kernels break
-        # another way): make each of the checkpoint's eos ids the model's top score at one step, and generate() must end there.
-        steps = {token: eos_stop_when_the_model_scores_it_top(model, forward_passes[CHAT_PROMPTS[0]].tokens, token) for token in sorted(eos)}
-        evidence(f"no reply reaches the eos {sorted(eos)} within {GREEDY_STEPS} steps here, so the max_new_tokens stop is shown by "
-                 f"them; each eos made the model's top score at step {SHORT} ended generate() there: {steps}")
+    # Every eos id the checkpoint names stops generation, not only the one a reply happens to end on (Qwen3-0.6B names two:
+    # <|im_end|> ends its chat replies, <|endoftext|> its plain text): each made the model's top score at one step, generate()
+    # and the loop told the same ids must both end there.
+    for token in sorted(eos):
+        eos_stop_when_the_model_scores_it_top(model, forward_passes[CHAT_PROMPTS[0]].tokens, token, eos)
+    evidence(f"each of the checkpoint's eos {sorted(eos)}, made the model's top score at step {SHORT}, ended generate() and the loop there")
+    if not ended:  # no reply reaches an eos here (another model; 4.x's tied head, A7; a bfloat16 near-tie broken another way)
+        evidence(f"no reply reaches an eos within {GREEDY_STEPS} steps here, so they show the max_new_tokens stop")
         return
-    # The loop knows nothing of generation configs: told the same eos ids, it stops at the same place.
+    # The loop knows nothing of generation configs: told the same eos ids, it stops where generate() stopped by itself.
     looped = greedy_loops[ended[0]]
     if G1_STEPS[ended[0]] < GREEDY_STEPS:  # G1 looped this reply only in part
         with torch.inference_mode():
             looped = loops.greedy(model, forward_passes[ended[0]].tokens["input_ids"], GREEDY_STEPS, eos_token_ids=eos)
-    assert looped.tolist() == greedy_results[ended[0]].tolist()
-    evidence(f"{ended[0]} ends on eos after {len(greedy_continuations[ended[0]])} tokens; "
-             + ", ".join(f"{name} runs {GREEDY_STEPS}" for name in CHAT_PROMPTS if name not in ended))
+    assert looped.tolist() == greedy_results[ended[0]].tolist(), parting(looped[0].tolist(), greedy_results[ended[0]][0].tolist(), "the greedy loop")
+    evidence(f"{ended[0]} ends on eos {greedy_continuations[ended[0]][-1].item()} after {len(greedy_continuations[ended[0]])} tokens"
+             + "".join(f", {name} runs {GREEDY_STEPS}" for name in CHAT_PROMPTS if name not in ended))
 
 
-def eos_stop_when_the_model_scores_it_top(model, tokens, eos: int, step=SHORT) -> int:
-    """generate() without eos_token_id, the model's own scores at step `step` edited so that `eos` tops them: it must end on it.
-    The edit is made to what the model returns, before any of generate()'s processors: a generate() that suppressed the
-    checkpoint's eos would go on, and fail here."""
+def eos_stop_when_the_model_scores_it_top(model, tokens, eos: int, all_eos: set[int], step=SHORT) -> None:
+    """generate() without eos_token_id, and the loop told `all_eos`, with the model's own scores at step `step` edited so that `eos`
+    tops them: both must end on it there. The edit is made to what the model returns, before any of generate()'s processors: a
+    generate() that suppressed or ignored one of the checkpoint's eos ids would go on, and fail here."""
     calls = []
 
     def eos_on_top(_module, _inputs, output):
@@ -197,13 +198,15 @@ def eos_stop_when_the_model_scores_it_top(model, tokens, eos: int, step=SHORT) -
     hook = model.register_forward_hook(eos_on_top)
     try:
         with torch.inference_mode():
-            result = model.generate(**tokens, do_sample=False, max_new_tokens=GREEDY_STEPS)
+            generated = new_tokens(model.generate(**tokens, do_sample=False, max_new_tokens=GREEDY_STEPS), tokens["input_ids"])
+            calls.clear()
+            looped = new_tokens(loops.greedy(model, tokens["input_ids"], GREEDY_STEPS, eos_token_ids=all_eos), tokens["input_ids"])
     finally:
         hook.remove()
-    new = result[0, tokens["input_ids"].shape[1]:].tolist()
-    assert new[-1] == eos and len(new) == step + 1, (
-        f"the checkpoint's eos {eos} was the model's top score at step {step}, yet generate() went on: {len(new)} new tokens, the last {new[-3:]}")
-    return step
+    for who, new in (("generate()", generated), ("the loop", looped)):
+        assert new[-1] == eos and len(new) == step + 1, (
+            f"the checkpoint's eos {eos} was the model's top score at step {step}, yet {who} went on: {len(new)} new tokens, the last "
+            f"{new[-3:]}" + ("" if who == "the loop" else f" (generate() reads the eos ids {sorted(all_eos)} from the generation config)"))
 
 
 @pytest.mark.claim("G2")
@@ -291,10 +294,6 @@ def test_default_generation_config_is_the_model_cards(model):
                           if configured[name] != CARD_SAMPLING[name])
     assert not differing, f"the checkpoint's generation config samples with {differing}"
 
-
-# On transformers 4.x the tied embedding scores instead of the stand-in's constructed head (A7), so the checks that
-# each edit matters, which rest on that head, have nothing to say there.
-TIED_SCORING = "this transformers scores with the tied embedding (A7), not the stand-in's constructed head: edits-matter checks not run"
 
 # Sampling runs on the prompt whose reply runs long: a draw of <|im_end|> at the second step would leave nothing to compare.
 SAMPLING_PROMPT = "why-are-you-running-chat"
@@ -402,10 +401,8 @@ def test_sampling_loop_equals_generate_under_one_seed(sampled_by_seed, seed, rec
 
 @pytest.mark.claim("G6")
 @pytest.mark.parametrize("dropped", ["temperature", "top_k", "top_p"])
-def test_each_default_edit_changes_a_draw(model, sampling_ids, sampling, sampled_by_seed, dropped, evidence, source):
+def test_each_default_edit_changes_a_draw(model, sampling_ids, sampling, sampled_by_seed, dropped, evidence):
     """G6: the equality above is only worth something if each edit matters: without it, some seed's draws differ."""
-    if head_replaced_by_tying(source.path):
-        pytest.skip(TIED_SCORING)
     if sampling.edits[dropped] in (None, NEUTRAL[dropped]):
         raise NotApplicable(f"the checkpoint's generation config leaves {dropped} off ({sampling.edits[dropped]}): there is no edit to drop")
     without = sampling.edits | {dropped: NEUTRAL[dropped] if dropped == "temperature" else None}
@@ -429,16 +426,13 @@ def test_sampling_loop_differs_under_another_seed(sampled_by_seed):
 @pytest.mark.claim("G7")
 @pytest.mark.parametrize("edits", [{"repetition_penalty": 1.3, "top_k": 50}, {"top_k": 5, "temperature": 1.5}],
                          ids=["repetition-penalty-top-50", "top-5-hot"])
-def test_score_edits_before_selection_equal_generate(model, sampling_ids, edits, recorded, evidence, source):
+def test_score_edits_before_selection_equal_generate(model, sampling_ids, edits, recorded, evidence):
     """G7 (001): repetition penalty and top-k are score edits before the draw; each changes the draw, and loops with them equal generate."""
     looped = loop_sampled(model, sampling_ids, G7_SEED, **edits)
     generated, step_scores = generate_sampled(model, sampling_ids, G7_SEED, do_sample=True, **(NEUTRAL | edits))
     recorded({"generate": generated}, decided_by="generator")
     assert looped == generated, parting(looped, generated, f"the loop with {edits} under seed {G7_SEED}")
     assert_varied(looped)
-    if head_replaced_by_tying(source.path):
-        evidence(TIED_SCORING)
-        return
     for edit in edits:
         without = {name: value for name, value in edits.items() if name != edit}
         changed = first_seed_an_edit_changes(model, sampling_ids, {G7_SEED: (generated, step_scores)}, edits, without,
@@ -469,7 +463,7 @@ def test_score_edits_equal_transformers_processors(seed, temperature, top_k, top
 
 
 @pytest.mark.claim("G8")
-def test_beam_search_loop_equals_generate(model, prompt_ids, recorded, source):
+def test_beam_search_loop_equals_generate(model, prompt_ids, recorded):
     """G8 (001): walking the tree while keeping path scores equals `generate(num_beams=3, do_sample=False)`."""
     parents = []
     with torch.inference_mode():
@@ -490,7 +484,7 @@ def test_beam_search_loop_equals_generate(model, prompt_ids, recorded, source):
     reordered = [step for step, parent in enumerate(parents[1:], start=1) if parent.tolist() != list(range(len(parent)))]
     assert new_tokens(looped, prompt_ids) == new_tokens(generated, prompt_ids), \
         parting(new_tokens(looped, prompt_ids), new_tokens(generated, prompt_ids), "the beam loop's best beam") + f" (beams reordered at steps {reordered})"
-    if len(reordered) < 2 and not head_replaced_by_tying(source.path):
+    if len(reordered) < 2:
         raise CannotShow(f"beams took another beam's history only at steps {reordered}: too few to prove the walk")
     assert_varied(new_tokens(looped, prompt_ids), at_least=SHORT // 3)
 

@@ -22,16 +22,17 @@ import transformers
 
 from genspec import SPEC
 from genspec.files import write_whole
-from genspec.reports import html_page, pictures
+from genspec.reports import crashes, html_page, pictures
 from genspec.reports.snapshots import DAMAGED
 from genspec.run import applicability, claims, options
 
 CLAIM_MARKER = re.compile(r"mark\.claim\(([^)]*)\)")
 STATUS_ORDER = ("failed", "damaged recording", "refuted", "cannot show", "proven", "not applicable", "skipped", "not run", "not covered")
 # An assertion's class before its message says nothing to a reader; any other exception's class does (RuntimeError: …).
-ASSERTION_NAME = re.compile(r"^(?:[\w.]+\.)?(?:AssertionError|RecordingDiffers|Failed): ")
+ASSERTION_NAME = re.compile(r"^(?:[\w.]+\.)?(?:AssertionError|Failed): ")
 WHOLE = ("failed", "damaged recording")  # statuses whose detail the terminal shows whole
-TEST_PROPERTY = "genspec-test"  # a test's claims and layer, as its reports carry them
+TEST_PROPERTY = "genspec-test"
+CRASH_PROPERTY = "crash in transformers"  # a test's exception raised inside transformers, in words (reports/crashes.py)  # a test's claims and layer, as its reports carry them
 
 
 class ProofReport:
@@ -50,6 +51,13 @@ class ProofReport:
     def pytest_deselected(self, items):
         for item in items:
             self.tests.pop(item.nodeid, None)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        crash = crashes.inside_transformers(call.excinfo) if call.excinfo is not None else None
+        if crash:  # carried by the report, as every property: the verdict reads it in place of the bare exception
+            item.user_properties.append((CRASH_PROPERTY, crash))
+        return (yield)
 
     def pytest_runtest_logreport(self, report):
         test = self.tests.get(report.nodeid)
@@ -172,7 +180,8 @@ def _outcome(report):
     if report.when == "call" and hasattr(report, "wasxfail"):
         return ("refuted", report.wasxfail) if report.skipped else ("failed", f"XPASS(strict): {report.wasxfail}")
     if report.failed:
-        failure = _failure(report)
+        crash = [value for name, value in report.user_properties if name == CRASH_PROPERTY]
+        failure = crash[-1] if crash else _failure(report)
         if failure.startswith(DAMAGED):  # the file is damaged, not the claim refuted
             return "damaged recording", failure.removeprefix(DAMAGED)
         return "failed", failure

@@ -25,6 +25,7 @@ DIRECTORY_KEY = pytest.StashKey[Path]()  # this run's recordings of its model an
 PARTIAL_KEY = pytest.StashKey[bool]()  # some claim tests were deselected
 RANGE_NOTE_KEY = pytest.StashKey[str]()  # what the session's end did to the recordings' release range
 DAMAGED_KEY = pytest.StashKey[list]()  # a test's recordings that could not judge it: each file and what is wrong with it
+DRIFTED_KEY = pytest.StashKey[list]()  # a test's observations that differ from their recordings, in words
 REPAIR = ("The claim's own checks ran and passed; nothing was compared with the file. Restore it from genspec's sources (git checkout, or "
           "reinstall genspec) or re-record it with --snapshot-update")
 
@@ -123,18 +124,16 @@ def recorded(snapshot, request, settings):
         # Compared through syrupy (it keeps the session's account of used and unused recordings), and judged here in words: a
         # bare `assert` would say nothing where pytest does not rewrite this module (an installed plugin imported early).
         matched = snapshot.use_extension(extension) == data
-        if damaged:  # the claim is still judged by the test's own checks; the damage fails the test after them
+        # The claim is judged by the test's own checks first: a damaged or drifted recording fails the test after them, so a
+        # claim that fails reads as its own failure, not as the recording it also moved.
+        if damaged:
             request.node.stash.setdefault(DAMAGED_KEY, []).append(f"{shown(location)} {damaged}")
             return None
         if not matched:
-            raise RecordingDiffers(_difference(extension, location, judged, data, directory))
+            request.node.stash.setdefault(DRIFTED_KEY, []).append(_difference(extension, location, judged, data, directory))
         return judged
 
     return record
-
-
-class RecordingDiffers(AssertionError):
-    """An observation that differs from its recording: a drift, reported with the recording and both values."""
 
 
 def _difference(extension, location: Path, judged, data, directory: Path) -> str:
@@ -147,12 +146,15 @@ def _difference(extension, location: Path, judged, data, directory: Path) -> str
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    """A test whose recording is damaged fails once its own checks are done, saying so: the damage is not a refutation of the
-    claim (the proof table's status is "damaged recording"), and a claim that fails on its own reads as its own failure."""
+    """A test whose recording is damaged or drifted fails once its own checks have passed, saying so: damage is not a refutation of
+    the claim (the proof table's status is "damaged recording"), a drift is a failure naming the recording and both values, and a
+    claim that fails on its own reads as its own failure."""
     result = yield
-    damaged = item.stash.get(DAMAGED_KEY, [])
+    damaged, drifted = item.stash.get(DAMAGED_KEY, []), item.stash.get(DRIFTED_KEY, [])
     if damaged:
         pytest.fail(DAMAGED + "; ".join(damaged) + f". {REPAIR}", pytrace=False)
+    if drifted:
+        pytest.fail("; ".join(drifted), pytrace=False)
     return result
 
 
