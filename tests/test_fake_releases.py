@@ -1,6 +1,6 @@
 """A verdict follows what the model does, not how a release declares it: fake releases of transformers against the default proof.
 
-Each runs the claims about what the model keeps between steps (A3, A4, G1, G4) on the embedded default in a subprocess, with
+Each runs the claims about what the model keeps between steps and when it stops (A3, A4, G1, G2, G4) on the embedded default in a subprocess, with
 Qwen3's causal LM changed as genspec/faults/fake_release.py says. A change of declaration (a stateful mark, a forward declared as
 **kwargs, the state's field renamed) changes no verdict; a change of behaviour (no state handed back, a state that changes the
 tokens when fed back) fails the claim, naming it: on the articles' model nothing is "not applicable". `pytest -m tool`.
@@ -12,12 +12,14 @@ from genspec.run.subprocess_run import run_suite
 
 pytestmark = pytest.mark.tool
 
-CLAIMS = "A3,A4,G1,G4"
+CLAIMS = "A3,A4,G1,G2,G4"
 DECLARATIONS = ["stateful_mark", "forward_as_kwargs", "field_renamed"]
 # What each change of behaviour turns red, and the words of the verdict.
 BEHAVIOURS = {
     "no_state": ({"A4", "G4"}, "hands back nothing between steps"),
     "state_forgets": ({"G4"}, "part at step"),
+    "empty_state": ({"A4"}, "the state holds keys and values of 0 tokens in its fullest layer: it does not hold what it has seen"),
+    "first_eos_only": ({"G2"}, "the checkpoint's eos 151643 was the model's top score at step 6, yet generate() went on"),
 }
 
 

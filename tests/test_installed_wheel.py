@@ -4,7 +4,10 @@ checkpoint as --model DIR recorded into that directory, and the regression repor
 `pytest -m end_to_end` (it installs torch and transformers into the new environment from the package index's cache)."""
 
 import hashlib
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from importlib import metadata
@@ -90,3 +93,42 @@ def test_the_installed_command_says_what_it_cannot_use(installed, tmp_path):
         assert done.returncode == 4 and len(errors) == 1 and "Traceback" not in done.stderr, (arguments, done.returncode, said[-5:])
     helped = _run([bin_folder / "genspec", "--help"], tmp_path, environment)
     assert helped.returncode == 0 and all(f"genspec {name}" in helped.stdout for name in ("regression", "matrix", "bisect")), helped.stdout
+
+
+def test_the_installed_proof_words_a_drift_a_damaged_recording_and_a_crash_in_transformers(installed, tmp_path, settings):
+    """What a user of the wheel reads (tests/test_failure_words.py holds the checkout to the same words): a drifted recording
+    named with its releases and both values, a damaged one named as damaged, transformers' own crash named as such."""
+    bin_folder, package, environment = installed
+    work = tmp_path / "work"
+    shipped = next((package / "fixtures" / "snapshots").glob("embedded-seed0-*")) / "float32"
+    own = work / "genspec-recordings" / shipped.parent.name / "float32"  # the user's recordings folder, read before the shipped
+    shutil.copytree(shipped, own)
+    recording = own / "test_shapes" / "test_next_token_scores_and_top_1.json"
+    text = recording.read_text(encoding="utf-8")
+
+    def s3_line(*arguments, extra_environment=None) -> str:
+        done = _run([bin_folder / "genspec", "--claims", "S3,G1", *arguments], work, environment | (extra_environment or {}))
+        assert done.returncode == pytest.ExitCode.TESTS_FAILED, done.stdout[-3000:]
+        return done.stdout
+
+    recording.write_text(json.dumps(_drifted(json.loads(text))), encoding="utf-8")
+    said = s3_line()
+    assert re.search(r"\nS3 +structural +failed +snapshot differs: on transformers \S+, against the recording for transformers \S+ \("
+                     r"genspec-recordings/.+/test_next_token_scores_and_top_1\.json\): next_token_score: 1 of 13 values differ beyond "
+                     r"atol=0\.0001 \+ rtol=1e-05·\|recorded\|; largest absolute error 0\.1 at head\[0, 0\]", said), said[-3000:]
+
+    recording.write_text(text[: len(text) // 2], encoding="utf-8")
+    said = s3_line()
+    assert re.search(r"\nS3 +structural +damaged recording genspec-recordings/.+\.json is cut short", said), said[-3000:]
+
+    recording.write_text(text, encoding="utf-8")
+    said = s3_line("-p", "genspec.faults.fake_release", extra_environment={"FAKE_TRANSFORMERS_RELEASE": "rope_breaks"})
+    assert re.search(r"\nG1 +structural +failed +transformers itself raised RuntimeError: .+ — called as Qwen3ForCausalLM\.\w+\(\), "
+                     r"raised at transformers/models/qwen3/modeling_qwen3\.py:\d+", said), said[-3000:]
+
+
+def _drifted(content: dict) -> dict:
+    """S3's first recorded score moved by 0.1 in every release range's recording."""
+    for recording in content.get("recorded per transformers release", {"": content}).values():
+        recording["next_token_score"]["head"][0][0] += 0.1
+    return content
