@@ -14,6 +14,7 @@ from transformers import AutoModelForCausalLM
 
 from genspec import loops
 from genspec.embedded.unusual import HYBRIDS, write_stateful_checkpoint
+from genspec.run.loading import KERNELS_OFF
 
 HYBRID = "qwen3_5_text"
 
@@ -23,7 +24,7 @@ def hybrid(tmp_path_factory):
     if HYBRID not in HYBRIDS:
         pytest.skip(f"this transformers ships no {HYBRID}")
     directory = write_stateful_checkpoint(HYBRID, tmp_path_factory.mktemp("hybrid") / "checkpoint")
-    return AutoModelForCausalLM.from_pretrained(directory, use_safetensors=True).eval()
+    return AutoModelForCausalLM.from_pretrained(directory, use_safetensors=True, **KERNELS_OFF).eval()
 
 
 @pytest.mark.benchmark(group="a hybrid's cost per new token as the text grows")

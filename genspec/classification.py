@@ -12,7 +12,7 @@ from transformers import AutoConfig, AutoModelForSequenceClassification
 from transformers.models.auto.modeling_auto import MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING
 
 from genspec import stored
-from genspec.run.loading import DTYPE_KEYWORD, TRANSFORMERS, load_pretrained
+from genspec.run.loading import DTYPE_KEYWORD, KERNELS_OFF, TRANSFORMERS, kernels_as_loaded, load_pretrained
 from genspec.stored import stored_shapes
 
 
@@ -40,13 +40,13 @@ def build_classifier(path, causal_lm, dtype: str, device: str, head_key: str | N
     same dtype, wherever they are equal to what the files store (checkpoint_tensors), instead of loading them a second time."""
     tensors = checkpoint_tensors(path, causal_lm, dtype, device)
     if head_key is None:
-        classifier, info = _load_shared(path, tensors, causal_lm.config.vocab_size, dtype, device)
+        classifier, info = _load_shared(path, tensors, causal_lm.config.vocab_size, dtype, device, **kernels_as_loaded(causal_lm))
         classifier.score.weight = classifier.get_input_embeddings().weight
         return classifier, info, TIED_FORM
     form = KEY_MAPPING_FORM if head_key == "lm_head.weight" else \
         f"001's key_mapping with this checkpoint's name for the head: score.weight is the {head_key} it stores"
     classifier, info = _load_shared(path, tensors, causal_lm.config.vocab_size, dtype, device,
-                                    key_mapping={head_key: "score.weight"})
+                                    key_mapping={head_key: "score.weight"}, **kernels_as_loaded(causal_lm))
     return classifier, info, form
 
 
@@ -70,7 +70,7 @@ def _load_shared(path, tensors: dict, vocab_size: int, dtype: str, device: str, 
     config.num_labels = vocab_size
     family = MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING[type(config)]
     model, info = family.from_pretrained(None, config=config, state_dict=tensors, **{DTYPE_KEYWORD: getattr(torch, dtype)},
-                                         output_loading_info=True, **kwargs)
+                                         output_loading_info=True, **{**KERNELS_OFF, **kwargs})
     model.to(device)
     model.requires_grad_(False)
     return model.eval(), info

@@ -14,7 +14,7 @@ from transformers import AutoModelForCausalLM
 
 from genspec.classification import head_replaced_by_tying
 from genspec.run import applicability, claims, memory, model_source, options, printed, startup
-from genspec.run.loading import load_pretrained, load_tokenizer, transformers_messages
+from genspec.run.loading import kernels_line, load_pretrained, load_tokenizer, transformers_messages
 
 pytest_plugins = ["genspec.session", "genspec.reports.recordings", "genspec.reports.proof_report", "genspec.reports.unfinished_update", "genspec.run.parallel"]
 
@@ -42,6 +42,7 @@ def pytest_configure(config):
                                 "others' snapshots as unused; record them without -n.")
     try:
         startup.check_device(settings.device)
+        startup.check_kernels(settings.kernels)
         startup.check_cache_folder(settings.cache_root, options.given_as(config, options.CACHE))
         source = model_source.resolve(settings.model, settings.seed, settings.cache_root)
         startup.check_causal_lm(source.path, f"--model {settings.model}")
@@ -74,6 +75,7 @@ def pytest_report_header(config):
         + (f", weights sha256 {source.weights_sha256[:12]}" if source.weights_sha256 else ""),
         (f"genspec dtype: {settings.dtype}, device: {settings.device}; torch {torch.__version__}, "
          f"transformers {transformers.__version__}, tokenizers {tokenizers.__version__}"),
+        kernels_line(settings.kernels),
     ]
     if source.unavailable:
         lines.append(f"genspec: {source.unavailable}; structural and tokenizer claims run on the stand-in")
@@ -203,7 +205,8 @@ def pytest_collection_finish(session):
 def _load_causal_lm(source, settings) -> LoadedModel:
     with transformers_messages() as log:
         try:
-            model, info = load_pretrained(AutoModelForCausalLM, source.path, settings.dtype, settings.device)
+            model, info = load_pretrained(AutoModelForCausalLM, source.path, settings.dtype, settings.device,
+                                          **({"use_kernels": True} if settings.kernels == "hub" else {}))
         except Exception as error:  # noqa: BLE001 (whatever it is, one line: the run cannot prove anything on this checkpoint)
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
             raise pytest.UsageError(f"--model {settings.model}: does not load as a causal LM with transformers {transformers.__version__} "

@@ -8,6 +8,7 @@ from transformers import AutoModelForCausalLM
 from transformers.modeling_outputs import BaseModelOutputWithPast, CausalLMOutputWithPast
 
 from genspec import FIXTURES, state
+from genspec.run.loading import KERNELS_OFF
 from genspec.run.tolerances import kernel_atol
 from genspec.run.version_rules import TRANSFORMERS_5, on_this_release, printed_activation
 from genspec.stored import stored_norm_weights, stored_shapes, stored_tensors
@@ -278,7 +279,7 @@ def test_forward_is_task_head_of_base_model(model, forward_passes, prompt):
 @pytest.mark.claim("A6")
 def test_requires_grad_false_means_no_graph(tiny_stand_in, settings):
     """A6 (003): `requires_grad_(False)` leaves no parameter requiring grad, and a forward pass then builds no graph to backpropagate."""
-    model = AutoModelForCausalLM.from_pretrained(tiny_stand_in, use_safetensors=True).to(settings.device)
+    model = AutoModelForCausalLM.from_pretrained(tiny_stand_in, use_safetensors=True, **KERNELS_OFF).to(settings.device)
     assert all(parameter.requires_grad for parameter in model.parameters()), "from_pretrained leaves weights trainable"
     ids = torch.tensor([[13048, 0]], device=settings.device)
     assert model(ids).logits.grad_fn is not None, "with trainable weights a forward pass records a graph"

@@ -9,7 +9,7 @@ import torch
 from transformers import AutoModelForCausalLM, BatchEncoding
 
 from genspec.run.applicability import NotApplicable
-from genspec.run.loading import chat_text
+from genspec.run.loading import KERNELS_OFF, chat_text
 from genspec.run.version_rules import SILU_ACTIVATION_FROM, TRANSFORMERS_5, on_this_release, printed_activation
 
 
@@ -50,7 +50,7 @@ def test_apply_chat_template_return_type_depends_on_the_version(tokenizer, recor
 @pytest.mark.claim("X3")
 def test_default_load_dtype_depends_on_the_version(tiny_stand_in, recorded):
     """X3 (003, 001): loading without a dtype gives bfloat16 on transformers 5 (the checkpoint's dtype, as the articles print) and float32 on 4.x."""
-    loaded = AutoModelForCausalLM.from_pretrained(tiny_stand_in, use_safetensors=True)
+    loaded = AutoModelForCausalLM.from_pretrained(tiny_stand_in, use_safetensors=True, **KERNELS_OFF)
     seen = recorded({"default dtype": str(loaded.dtype)}, only_recorded=True)
     expected = torch.bfloat16 if TRANSFORMERS_5 else torch.float32
     assert loaded.dtype == expected, on_this_release(

@@ -14,6 +14,7 @@ from transformers import AutoModelForCausalLM
 
 from genspec import loops
 from genspec.embedded.unusual import HYBRIDS, STATEFUL, write_stateful_checkpoint
+from genspec.run.loading import KERNELS_OFF
 from genspec.run.version_rules import TRANSFORMERS_5
 
 pytestmark = pytest.mark.tool
@@ -44,7 +45,7 @@ def family_model(request, tmp_path_factory):
 
 
 def _loaded(directory):
-    return AutoModelForCausalLM.from_pretrained(directory, use_safetensors=True).eval()
+    return AutoModelForCausalLM.from_pretrained(directory, use_safetensors=True, **KERNELS_OFF).eval()
 
 
 @pytest.fixture(scope="module")

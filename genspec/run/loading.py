@@ -1,8 +1,9 @@
 """Load tokenizer and models the way the articles do: AutoTokenizer / AutoModelFor*.from_pretrained.
 
-Safetensors only, never remote code, on every supported transformers version.
+Safetensors only, never remote code, never the hub's kernels, on every supported transformers version.
 """
 
+import inspect
 import logging
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import torch
 import transformers
 from packaging.version import Version
-from transformers import AutoTokenizer
+from transformers import AutoTokenizer, PreTrainedModel
 
 from genspec.embedded.tokenizer import preloaded
 from genspec.stored import loading_unmapped
@@ -19,6 +20,28 @@ TRANSFORMERS = Version(transformers.__version__)
 # `dtype=` exists from 4.56; older releases only know `torch_dtype=`.
 DTYPE_KEYWORD = "dtype" if TRANSFORMERS >= Version("4.56") else "torch_dtype"
 SAFE = {"use_safetensors": True, "trust_remote_code": False}
+# transformers 5.25 swaps layers for kernels downloaded from the hub at every load unless told not to (`use_kernels` on by
+# default; without the `kernels` package the load stops). The proof's computations are the model's own forward, so every load
+# turns them off, on every release whose from_pretrained takes the keyword, offline or not.
+HUB_KERNELS = "use_kernels" in inspect.getsource(PreTrainedModel.from_pretrained)
+KERNELS_OFF = {"use_kernels": False} if HUB_KERNELS else {}
+
+
+def kernels_as_loaded(model) -> dict:
+    """The kernels keyword that loads another model as `model` was loaded: kernelized from the hub, or not (001's classifier
+    follows the causal LM)."""
+    return {"use_kernels": bool(getattr(model, "use_kernels", False))} if HUB_KERNELS else {}
+
+
+def kernels_line(kernels: str) -> str:
+    """The proof header's line on the hub's kernels."""
+    if not HUB_KERNELS:
+        return f"genspec kernels: transformers {transformers.__version__} loads no kernels from the hub"
+    if kernels == "hub":
+        return ("genspec kernels: hub (--kernels hub): the causal LM and 001's classifier load kernelized with kernels from the "
+                "hub, as from_pretrained's default does from transformers 5.25")
+    return ("genspec kernels: off: every load computes the model's own forward (use_kernels=False), not kernels from the hub "
+            "(--kernels hub proves the kernelized model)")
 
 
 def load_tokenizer(path: Path):
@@ -27,10 +50,11 @@ def load_tokenizer(path: Path):
 
 
 def load_pretrained(model_class, path: Path, dtype: str, device: str, **kwargs):
-    """`model_class.from_pretrained(...)` in inference mode, as the articles set it up; also the loading info."""
+    """`model_class.from_pretrained(...)` in inference mode, as the articles set it up; also the loading info. Hub kernels off
+    unless `use_kernels=True` is passed (--kernels hub)."""
     with loading_unmapped():  # the loaded weights are then the one copy in memory (genspec/stored.py)
         model, info = model_class.from_pretrained(
-            path, **SAFE, **{DTYPE_KEYWORD: getattr(torch, dtype)}, output_loading_info=True, **kwargs
+            path, **{**SAFE, **KERNELS_OFF, DTYPE_KEYWORD: getattr(torch, dtype), "output_loading_info": True, **kwargs}
         )
     model.to(device)
     model.requires_grad_(False)  # "setting our model in inference mode" (003)

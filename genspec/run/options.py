@@ -19,6 +19,7 @@ SEED = "stand_in_seed"
 CACHE = "stand_in_cache"
 SNAPSHOTS = "snapshots"
 RECORDINGS = "recordings"
+KERNELS = "kernels"
 DEFAULT_SEED = 0
 # Where an installed genspec records: in the directory it is run from, never inside the installation.
 DEFAULT_RECORDINGS = "genspec-recordings"
@@ -38,10 +39,15 @@ SETTINGS = {
     RECORDINGS: ("GENSPEC_RECORDINGS", None,
                  (f"where recordings are written, and read first: every model's but the default's, and every --snapshot-update "
                   f"(default: ./{DEFAULT_RECORDINGS}; in a checkout, fixtures/snapshots); the default's shipped recordings are only read")),
+    KERNELS: ("GENSPEC_KERNELS", "off",
+              ("off (default): every load computes the model's own forward, transformers' hub kernels off; hub: the causal LM and "
+               "001's classifier load as from_pretrained's default does from transformers 5.25, kernelized with kernels from the hub "
+               "(needs the kernels package); compare the two runs' claims reports with `genspec regression`")),
 }
 DTYPES = ("float32", "bfloat16")
 DEVICES = ("cpu", "cuda")
 SNAPSHOT_MODES = ("compare", "report")
+KERNEL_MODES = ("off", "hub")
 CLAIMS_REPORT = "claims_report"
 ONLY_CLAIMS = "claims"
 
@@ -77,6 +83,7 @@ class Settings:
     cache_root: Path
     snapshots: str
     recordings: Path  # the user's recordings folder (genspec/reports/recordings.py)
+    kernels: str = "off"  # hub: load the causal LM kernelized, as transformers 5.25's default load does
 
 
 # Where the resolved settings and model source live for the session (the suite and the report read them).
@@ -121,7 +128,9 @@ def resolve(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"--stand-in-seed {value(SEED)}: must be an integer.") from None
     if value(SNAPSHOTS) not in SNAPSHOT_MODES:
         raise pytest.UsageError(f"--snapshots {value(SNAPSHOTS)}: choose one of {', '.join(SNAPSHOT_MODES)}.")
+    if value(KERNELS) not in KERNEL_MODES:
+        raise pytest.UsageError(f"--kernels {value(KERNELS)}: choose one of {', '.join(KERNEL_MODES)}.")
     cache, recordings = value(CACHE), value(RECORDINGS)
     root = Path(cache).expanduser() if cache else default_cache_root()
     recordings_root = Path(recordings).expanduser().absolute() if recordings else default_recordings()
-    return Settings(value(MODEL), dtype, device, seed, root, value(SNAPSHOTS), recordings_root)
+    return Settings(value(MODEL), dtype, device, seed, root, value(SNAPSHOTS), recordings_root, value(KERNELS))

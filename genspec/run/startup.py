@@ -6,7 +6,9 @@ model built on the meta device whose tensor shapes are compared with the safeten
 cannot prove anything ends in one line instead of a traceback per test.
 """
 
+import importlib.util
 import json
+from importlib import metadata
 from pathlib import Path
 
 import torch
@@ -15,6 +17,8 @@ from safetensors import safe_open
 from transformers import AutoConfig, AutoModelForCausalLM
 from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING
+
+from genspec.run.loading import HUB_KERNELS
 
 RELEASE = f"transformers {transformers.__version__}"
 
@@ -27,6 +31,19 @@ def check_device(device: str) -> None:
     if device == "cuda" and not torch.cuda.is_available():
         raise CannotStart(f"--device cuda: this torch ({torch.__version__}) sees no CUDA device (torch.cuda.is_available() is "
                           "False). Run with --device cpu, or with a CUDA build of torch on a machine with an NVIDIA GPU.")
+
+
+def check_kernels(kernels: str) -> None:
+    """--kernels hub needs a release that kernelizes at load and the kernels package it declares."""
+    if kernels != "hub":
+        return
+    if not HUB_KERNELS:
+        raise CannotStart(f"--kernels hub: transformers {transformers.__version__} loads no kernels from the hub (from 5.25 its "
+                          "from_pretrained does by default); run without --kernels.")
+    if importlib.util.find_spec("kernels") is None:
+        wanted = next((requirement for requirement in metadata.requires("transformers") or () if requirement.startswith("kernels")), "kernels")
+        raise CannotStart(f"--kernels hub: the kernels package is not installed; transformers {transformers.__version__} asks for "
+                          f"{wanted.split(';')[0].strip()}: pip install it, or run without --kernels.")
 
 
 def check_cache_folder(root: Path, given_as: str) -> None:
