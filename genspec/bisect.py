@@ -43,18 +43,21 @@ class Tried:
     seconds: float
 
 
-def releases_between(first: Version, last: Version) -> list[Version]:
-    """The final releases of transformers the package index lists, from first to last inclusive."""
-    asked = subprocess.run([sys.executable, "-m", "pip", "index", "versions", "transformers"], capture_output=True, text=True, check=False)
+def listed_releases(package: str = "transformers") -> list[Version]:
+    """The final releases of `package` the package index lists, oldest first."""
+    asked = subprocess.run([sys.executable, "-m", "pip", "index", "versions", package], capture_output=True, text=True, check=False)
     if asked.returncode:
         said = (asked.stderr.strip().splitlines() or ["no answer"])[-1]
-        raise usage.UsageError(f"the package index did not list transformers' releases ({said}): bisect installs each release it tries")
-    listed = asked.stdout
-    found = re.search(r"Available versions:\s*(.+)", listed)
+        raise usage.UsageError(f"the package index did not list {package}'s releases ({said})")
+    found = re.search(r"Available versions:\s*(.+)", asked.stdout)
     if not found:
-        raise usage.UsageError(f"pip index versions transformers listed no releases: {listed.strip()[:300]}")
-    releases = sorted({Version(each.strip()) for each in found.group(1).split(",")})
-    between = [release for release in releases if first <= release <= last and not release.is_prerelease]
+        raise usage.UsageError(f"pip index versions {package} listed no releases: {asked.stdout.strip()[:300]}")
+    return sorted(release for release in {Version(each.strip()) for each in found.group(1).split(",")} if not release.is_prerelease)
+
+
+def releases_between(first: Version, last: Version) -> list[Version]:
+    """The final releases of transformers the package index lists, from first to last inclusive."""
+    between = [release for release in listed_releases() if first <= release <= last]
     for end in (first, last):
         if end not in between:
             raise usage.UsageError(f"transformers {end} is not a release the package index lists")

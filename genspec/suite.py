@@ -85,7 +85,10 @@ def pytest_report_header(config):
     for part in dict.fromkeys((applies.configuration, applies.tokenizer, applies.chat_template)):
         if part:
             lines.append(f"genspec: {part}; claims are proven in their general form")
-    return lines  # genspec.reports.recordings adds the recordings' line after these
+    # The recordings' line, from the plugin that owns them (not imported here: pytest rewrites a plugin's asserts only if it
+    # imports the module itself)
+    lines.append(config.pluginmanager.get_plugin("genspec.reports.recordings").header_line(config))
+    return lines
 
 
 HEAD_TIED_OVER_STORED = (

@@ -52,12 +52,6 @@ def pytest_configure(config):
         config.stash[DIRECTORY_KEY] = directory_for(source.identity, settings.dtype, settings.recordings, updating)
 
 
-@pytest.hookimpl(tryfirst=True)  # pytest prints the hook's lines last-called first: this one after genspec.suite's
-def pytest_report_header(config):
-    if options.SOURCE_KEY in config.stash:
-        return [header_line(config)]
-
-
 def header_line(config) -> str:
     settings, source = config.stash[options.SETTINGS_KEY], config.stash[options.SOURCE_KEY]
     if settings.snapshots == "report":
