@@ -18,6 +18,7 @@ from genspec.embedded.checkpoint import ensure_stand_in
 from genspec.embedded.families import write_family_checkpoint
 from genspec.embedded.hub_cache import MANIFEST, place
 from genspec.reports.snapshots import identity_directory
+from genspec.run.loading import HUB_KERNELS
 from genspec.run.subprocess_run import run_suite
 
 pytestmark = pytest.mark.tool
@@ -139,6 +140,9 @@ def test_a_part_another_model_lacks_is_not_applicable_with_the_reason(settings, 
     status, detail = verdict(done, report, "X1")
     assert status == "not applicable" and "activation is gelu_new" in detail, (status, detail)
     assert done.returncode == pytest.ExitCode.OK
+    # Every load, this model's too, is the model's own forward: the header says so where the release could kernelize it.
+    assert ("genspec kernels: off: every load computes the model's own forward (use_kernels=False)" if HUB_KERNELS
+            else "loads no kernels from the hub") in done.stdout
 
 
 def test_a_value_claim_off_on_the_real_checkpoint_says_printed_observed_difference_and_tolerance(stand_in, settings, tmp_path):

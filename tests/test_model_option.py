@@ -13,6 +13,7 @@ from safetensors.torch import save_file
 from genspec import PROOF_HOME
 from genspec.embedded.unusual import write_broken_checkpoint
 from genspec.run import model_source
+from genspec.run.loading import HUB_KERNELS
 
 pytestmark = pytest.mark.tool  # checks the tool, not the articles: `pytest -m tool`
 
@@ -168,3 +169,15 @@ def test_a_checkpoint_that_fails_to_load_stops_the_run_with_one_line(tiny_stand_
     line = _run_until_it_stops(["--model", str(tiny_stand_in), "-p", "genspec.faults.fake_release"], {"FAKE_TRANSFORMERS_RELEASE": "load_fails"})
     assert line.startswith(f"ERROR: --model {tiny_stand_in}: does not load as a causal LM with transformers {transformers.__version__} "
                            "(ImportError: Using bitsandbytes 4-bit quantization requires accelerate"), line
+
+
+def test_hub_kernels_asked_for_without_the_kernels_package_stop_the_run_with_one_line():
+    """`--kernels hub` where the kernels package is missing (as on any index without the release transformers asks for): one line
+    naming the package, the requirement and the way back, before any model is loaded."""
+    line = _run_until_it_stops(["--kernels", "hub"])
+    if not HUB_KERNELS:
+        assert line == (f"ERROR: --kernels hub: transformers {transformers.__version__} loads no kernels from the hub (from 5.25 its "
+                        "from_pretrained does by default); run without --kernels."), line
+        return
+    assert line.startswith("ERROR: --kernels hub: the kernels package is not installed; transformers "
+                           f"{transformers.__version__} asks for kernels") and line.endswith("pip install it, or run without --kernels."), line
