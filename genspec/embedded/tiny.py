@@ -51,6 +51,8 @@ FAMILY_SETTINGS = {
     "mamba2": {"num_heads": 8, "head_dim": 16, "n_groups": 1, "state_size": 8, "chunk_size": 16},  # heads × head_dim = 2 × hidden
     "rembert": {"input_embedding_size": 64, "output_embedding_size": 64},  # its own embedding widths
     "xlm": {"causal": True},  # attends both ways unless configured causal, as its language-model use is
+    # its sparse layers' indexer scores keys with the first query heads of key head 0: at most 4 / 2 of them at the small sizes
+    "kolibri1_1": {"index_num_heads": 2, "mlp_only_intermediate_size": 128},
     "reformer": {"axial_pos_embds": False},  # its axial position factors must multiply to the sequence length: plain positions
     # hybrids whose default pattern puts no attention layer among the first 4 (transformers' cache then refuses to count
     # tokens): one of each kind, alternating, and their recurrent widths at the small sizes
@@ -173,5 +175,6 @@ def _text_model_type(config) -> str | None:
 
 
 def _first_line(error: Exception) -> str:
-    lines = str(error).strip().splitlines()
-    return (lines[0] if lines else type(error).__name__)[:200]
+    """The error's message in one line: every line of it joined (a validator's reason comes on the line after its name)."""
+    text = " ".join(line.strip() for line in str(error).strip().splitlines() if line.strip())
+    return (text or type(error).__name__)[:400]
