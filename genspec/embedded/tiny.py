@@ -53,7 +53,10 @@ FAMILY_SETTINGS = {
     "xlm": {"causal": True},  # attends both ways unless configured causal, as its language-model use is
     # its sparse layers' indexer scores keys with the first query heads of key head 0: at most 4 / 2 of them at the small sizes
     "kolibri1_1": {"index_num_heads": 2, "mlp_only_intermediate_size": 128},
-    "reformer": {"axial_pos_embds": False},  # its axial position factors must multiply to the sequence length: plain positions
+    "reformer": {"axial_pos_embds": False},
+    # input, recurrent and output sections (config.json counts attention and MLP blocks apart, twice these): the recurrent
+    # section is what the other two leave of num_hidden_layers, so all three are scaled down together, 2 layers each
+    "dory": {"num_hidden_layers": 6, "n_input_layers": 2, "n_output_layers": 2},  # its axial position factors must multiply to the sequence length: plain positions
     # hybrids whose default pattern puts no attention layer among the first 4 (transformers' cache then refuses to count
     # tokens): one of each kind, alternating, and their recurrent widths at the small sizes
     "bamba": {"attn_layer_indices": [1, 3], **MAMBA_SMALL},
@@ -101,9 +104,32 @@ def tiny_config(model_type: str):
     if (getattr(default, "pad_token_id", None) or 0) >= VOCAB:  # a pad id past Qwen3's vocabulary: its end of text
         settings["pad_token_id"] = END_OF_TEXT
     try:
-        return AutoConfig.for_model(model_type, **settings)
+        config = AutoConfig.for_model(model_type, **settings)
     except Exception as error:  # noqa: BLE001
         raise CannotBuild(f"its config refuses the small sizes ({_first_line(error)})") from None
+    incoherent = incoherence(config)
+    if incoherent:  # transformers builds it without complaint, but no checkpoint of the family could be this model
+        raise CannotBuild(f"its structure does not scale to the small sizes: {incoherent}")
+    return config
+
+
+# A count of the model's structure: layers of a section or kind, heads, experts, groups, widths. Never negative in a model;
+# a config that derives one from others (Dory's recurrent section: the layers left after its input and output sections) can.
+COUNT = re.compile(r"^(n|num)_|_(layers|heads|experts|groups|size|dim)$")
+
+
+def incoherence(config) -> str | None:
+    """Why `config` is no model its family could have — a structural count it derived below zero, a per-layer pattern that does
+    not cover its layers — or None."""
+    settings = config.to_dict()
+    negative = {name: value for name, value in settings.items() if COUNT.search(name) and isinstance(value, int)
+                and not isinstance(value, bool) and value < 0}
+    if negative:
+        return ", ".join(f"{name} = {value}" for name, value in negative.items()) + " derived from the others"
+    layers, pattern = settings.get("num_hidden_layers"), settings.get("layer_types")
+    if isinstance(layers, int) and isinstance(pattern, list) and len(pattern) != layers:
+        return f"layer_types names {len(pattern)} layers, num_hidden_layers is {layers}"
+    return None
 
 
 def write_tiny(model_type: str, directory: Path, seed: int = 0, tokenizer_files: Path | None = None) -> Path:
