@@ -20,6 +20,9 @@ from genspec.files import write_whole
 
 PRELOAD = ["genspec.family_preload"]
 PER_FAMILY_SECONDS = 600  # a family whose proof has not ended by then is a row that says so
+REPRO = "repro"  # beside the matrix: a script per red cell that reproduces it without genspec
+SECOND_SEED = 1  # the weights of the build every red cell is confirmed on
+ONE_BUILD_ONLY = "red on one build"  # a cell red on the first build and not on the second: the build's, not the family's
 POLL_SECONDS = 0.2
 
 
@@ -87,7 +90,6 @@ def _prove_here(model_type: str, workdir: Path, cache_root: str | None, general:
 
 def prove_family(model_type: str, workdir: Path, cache_root: str | None, general: tuple[str, ...]) -> dict:
     """One row: the family's tiny checkpoint built, the general claims proven on it, each verdict with its reason."""
-    from genspec import cli
     from genspec.embedded import tiny
 
     directory = workdir / "checkpoints" / model_type
@@ -95,18 +97,72 @@ def prove_family(model_type: str, workdir: Path, cache_root: str | None, general
         tiny.write_tiny(model_type, directory, tokenizer_files=workdir / "tokenizer")
     except tiny.CannotBuild as reason:
         return {"family": model_type, "row": "cannot build tiny", "reason": str(reason)}
-    report = workdir / "reports" / f"{model_type}.json"
-    arguments = ["-q", "-p", "no:cacheprovider", "--tb=line", f"--model={directory}", f"--claims={','.join(general)}", "--snapshots=report",
-                 f"--claims-report={report}", *([f"--stand-in-cache={cache_root}"] if cache_root else [])]
-    cli.prove(arguments)  # pytest.main: a usage error is its exit code and its ERROR line in the log, never an exception
-    if not report.exists():
+    claims = _verdicts(directory, workdir / "reports" / f"{model_type}.json", general, cache_root)
+    if claims is None:
         said = _log_lines(workdir, model_type)
         reason = next((line for line in said if line.startswith("ERROR:")), said[-1] if said else "no output")
         return {"family": model_type, "row": "cannot load", "reason": reason[:300]}
-    claims = {row["id"]: {"status": row["status"], "detail": row["detail"]} for row in json.loads(report.read_text(encoding="utf-8"))["claims"]
-              if row["id"] in general}
     manifest = json.loads((directory / tiny.MANIFEST).read_text(encoding="utf-8"))
-    return {"family": model_type, "row": "proven on", "claims": claims, "recipe": manifest["recipe"]}
+    row = {"family": model_type, "row": "proven on", "claims": claims, "recipe": manifest["recipe"]}
+    red = [claim for claim, cell in claims.items() if cell["status"] == "failed"]
+    if red:
+        _confirm_on_a_second_build(row, red, workdir, cache_root)
+        _write_reproductions(row, directory, workdir)
+    return row
+
+
+def _write_reproductions(row: dict, checkpoint: Path, workdir: Path) -> None:
+    """repro/<family>-<claim>.py for each confirmed red cell (genspec/repro.py), named in the cell."""
+    import transformers
+
+    from genspec import repro
+    from genspec.embedded.tokenizer import preloaded
+    from genspec.run import claims
+
+    tokenizer = preloaded(workdir / "tokenizer") or transformers.AutoTokenizer.from_pretrained(workdir / "tokenizer")
+    ids, catalogue = repro.token_ids(tokenizer), claims.catalogue()
+    for claim, cell in row["claims"].items():
+        if cell["status"] == "failed":
+            name = f"{REPRO}/{row['family']}-{claim}.py"
+            text = repro.script(row["family"], claim, catalogue[claim].claim, cell["detail"], checkpoint, ids, transformers.__version__)
+            (workdir / REPRO).mkdir(exist_ok=True)
+            write_whole(workdir / name, text)
+            cell["repro"] = name
+
+
+def _verdicts(directory: Path, report: Path, claims: list[str] | tuple[str, ...], cache_root: str | None) -> dict | None:
+    """The proof on the checkpoint in `directory`, as `genspec --model DIR --claims …` runs it: each claim's verdict, or None where
+    the proof did not start."""
+    from genspec import cli
+
+    arguments = ["-q", "-p", "no:cacheprovider", "--tb=line", f"--model={directory}", f"--claims={','.join(claims)}", "--snapshots=report",
+                 f"--claims-report={report}", *([f"--stand-in-cache={cache_root}"] if cache_root else [])]
+    cli.prove(arguments)  # pytest.main: a usage error is its exit code and its ERROR line in the log, never an exception
+    if not report.exists():
+        return None
+    return {row["id"]: {"status": row["status"], "detail": row["detail"]} for row in json.loads(report.read_text(encoding="utf-8"))["claims"]
+            if row["id"] in claims}
+
+
+def _confirm_on_a_second_build(row: dict, red: list[str], workdir: Path, cache_root: str | None) -> None:
+    """A red cell is a finding about the family only if another build of it (other weights: the next seed) is red too; one red on
+    the first build alone is the build's, and says so (SECOND_BUILD_ONLY)."""
+    from genspec.embedded import tiny
+
+    family = row["family"]
+    directory = workdir / "checkpoints" / f"{family}-seed{SECOND_SEED}"
+    try:
+        tiny.write_tiny(family, directory, seed=SECOND_SEED, tokenizer_files=workdir / "tokenizer")
+        again = _verdicts(directory, workdir / "reports" / f"{family}-seed{SECOND_SEED}.json", red, cache_root) or {}
+    except tiny.CannotBuild as reason:
+        again, row["second build"] = {}, f"seed {SECOND_SEED}: {reason}"
+    for claim in red:
+        cell, second = row["claims"][claim], again.get(claim, {"status": "not run", "detail": "the second build's proof did not start"})
+        if second["status"] == "failed":
+            cell["confirmed"] = f"red on a second build too (seed {SECOND_SEED})"
+        else:
+            cell["status"] = ONE_BUILD_ONLY
+            cell["detail"] += f" [on a second build (seed {SECOND_SEED}) {second['status']}: {second['detail'][:200]}]"
 
 
 def _log_lines(workdir: Path, model_type: str) -> list[str]:

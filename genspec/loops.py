@@ -33,6 +33,9 @@ class Reader:
         self.summary = None  # what the first step handed back (state.Summary), once it has run
         parameters = state.forward_parameters(model)
         self.takes_cache_position = "cache_position" in parameters  # transformers 4.x: Mamba's state needs it
+        # generate() numbers each new token from the state where the forward takes position_ids; some forwards handed a state
+        # without them number it from 0 again (Bamba), so the loop hands them over as generate() does
+        self.takes_position_ids = "position_ids" in parameters
         self.takes_use_cache = "use_cache" in parameters or _takes_any_keyword(model)
         # only the last position's scores pick the next token: skip the head elsewhere, as generate() does
         self.last_logits_only = {"logits_to_keep": 1} if last_position_only and "logits_to_keep" in parameters else {}
@@ -58,7 +61,12 @@ class Reader:
         return output.logits[:, -1, :]
 
     def _positions(self, ids):
-        return {"cache_position": torch.arange(self.tokens_read, ids.shape[1], device=ids.device)} if self.takes_cache_position else {}
+        """Where the new tokens stand in the text, as generate() hands them to a forward fed its state. The first step's whole
+        text is numbered by the model itself: where generate() numbers it otherwise (RoBERTa-style positions after the padding
+        id), that is generate() departing from the model's forward, and G1 stays red saying so."""
+        new = torch.arange(self.tokens_read, ids.shape[1], device=ids.device)
+        return ({"cache_position": new} if self.takes_cache_position else {}) | \
+            ({"position_ids": new.expand(ids.shape[0], -1)} if self.takes_position_ids else {})
 
     def follow(self, parent):
         """Beams: each surviving path keeps its parent's state."""

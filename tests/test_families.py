@@ -63,3 +63,18 @@ def test_the_cells_that_moved_between_two_matrices(shards, tmp_path):
                           check=False, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "1 cell moved" in done.stdout and "| llama | G4 | proven | failed: uncached loop and cached generate() part at step 3 |" in done.stdout, done.stdout
+
+
+def test_a_red_cell_is_confirmed_on_a_second_build_and_reproduced_without_genspec(shards, tmp_path):
+    """gpt2's C1 (a tied save stores no lm_head.weight) is red on both builds, and its script — torch and transformers alone —
+    shows it and exits 1 while it holds; the matrix links the cell to it."""
+    root, matrix = shards
+    cell = next(row for row in matrix["families"] if row["family"] == "gpt2")["claims"]["C1"]
+    assert cell["status"] == "failed" and cell["confirmed"] == "red on a second build too (seed 1)", cell
+    script = root / "joined" / cell["repro"]
+    text = script.read_text(encoding="utf-8")
+    assert "genspec" not in text.split('"""', 2)[2], "the script imports nothing of genspec"
+    done = subprocess.run([sys.executable, "-I", str(script)], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1 and "lm_head.weight not among them" in done.stdout, done.stdout + done.stderr[-2000:]
+    page = (root / "joined" / "families.md").read_text(encoding="utf-8")
+    assert f"[gpt2-C1.py]({cell['repro']})" in page

@@ -53,13 +53,16 @@ def render(environment: dict, rows: list[dict], tests: dict) -> str:
                  f"<nav class='overview'>{overview}</nav>{claims}")
 
 
-def grid(title: str, versions: list[str], rows: list[tuple[str, str, list[str]]]) -> str:
-    """The claims × versions matrix as a coloured grid: rows of (claim id, kind, status per version)."""
+def grid(title: str, versions: list[str], rows: list[tuple[str, str, list[str]]], links: list[list[str | None]] | None = None) -> str:
+    """The claims × versions matrix as a coloured grid: rows of (claim id, kind, status per version); a cell with a link (a red
+    cell's reproduction) links to it."""
+    links = links or [[None] * len(versions) for _ in rows]
     head = "<tr><th>claim</th><th>kind</th>" + "".join(f"<th>{escape(version)}</th>" for version in versions) + "</tr>"
     body = "".join(f"<tr><th>{escape(claim)}</th><td>{escape(kind)}</td>"
-                   + "".join(f"<td class='status' style='background:{STATUS_COLOUR.get(status, '#757575')}'>{escape(status)}</td>"
-                             for status in statuses) + "</tr>"
-                   for claim, kind, statuses in rows)
+                   + "".join(f"<td class='status' style='background:{STATUS_COLOUR.get(status, '#757575')}'>"
+                             + (f"<a href='{escape(link)}'>{escape(status)}</a>" if link else escape(status)) + "</td>"
+                             for status, link in zip(statuses, row_links, strict=True)) + "</tr>"
+                   for (claim, kind, statuses), row_links in zip(rows, links, strict=True))
     return _page(title, f"<h1>{escape(title)}</h1><table class='grid'>{head}{body}</table>")
 
 
