@@ -11,6 +11,7 @@ never computes (a process forked from one whose thread pools have run can hang);
 
 import json
 import os
+import re
 import sys
 import time
 from multiprocessing import get_context
@@ -140,8 +141,17 @@ def _verdicts(directory: Path, report: Path, claims: list[str] | tuple[str, ...]
     cli.prove(arguments)  # pytest.main: a usage error is its exit code and its ERROR line in the log, never an exception
     if not report.exists():
         return None
-    return {row["id"]: {"status": row["status"], "detail": row["detail"]} for row in json.loads(report.read_text(encoding="utf-8"))["claims"]
-            if row["id"] in claims}
+    return {row["id"]: {"status": row["status"], "detail": without_machine_paths(row["detail"], directory.parent.parent)}
+            for row in json.loads(report.read_text(encoding="utf-8"))["claims"] if row["id"] in claims}
+
+
+INSTALLED = re.compile(r"(?:/[^\s:'\"()]+)?/(?:site|dist)-packages/")  # where a machine keeps its packages, up to their names
+
+
+def without_machine_paths(detail: str, workdir: Path) -> str:
+    """A verdict as any machine would word it: packages named from their own folder (transformers/…, hypothesis/…), the
+    family's scratch folder as `.`."""
+    return INSTALLED.sub("", detail.replace(f"{workdir}/", "").replace(str(workdir), "."))
 
 
 def _confirm_on_a_second_build(row: dict, red: list[str], workdir: Path, cache_root: str | None) -> None:

@@ -38,3 +38,11 @@ def test_a_dead_process_says_how_it_died_and_its_last_words(workdir, built, expe
     row = family_runs.ended_row("odd", workdir, -11, 3.0)
     assert row["row"] == expected, row
     assert row["reason"] == "its process died (exit code -11): Segmentation fault in the family's own kernel", row
+
+
+def test_a_verdict_names_no_machine_paths(tmp_path):
+    """hypothesis' explanation and a crash's file, as any machine words them: packages from their own folder, the scratch as `.`."""
+    said = ("Explanation: run by /usr/lib/python3.11/site-packages/transformers/models/dory/modeling_dory.py:212 on "
+            f"{tmp_path}/checkpoints/dory/config.json")
+    assert family_runs.without_machine_paths(said, tmp_path) == \
+        "Explanation: run by transformers/models/dory/modeling_dory.py:212 on checkpoints/dory/config.json"
