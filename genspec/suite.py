@@ -102,9 +102,9 @@ TIED_HEAD_4X = (
 
 
 def pytest_collection_modifyitems(config, items):
-    source, applies = config.stash[SOURCE_KEY], config.stash[APPLICABILITY_KEY]
+    applies = config.stash[APPLICABILITY_KEY]
     _only_the_claims_asked_for(config, items)
-    tied_head = head_replaced_by_tying(source.path)
+    tied_head = applies.head_tied_over_stored is not None  # read from the checkpoint once, at configure
     for item in items:
         named = claims.claims_of(item)  # an unknown claim id stops the run here
         if tied_head and item.get_closest_marker("classifier_against_causal_lm"):

@@ -31,8 +31,8 @@ STATUS_ORDER = ("failed", "damaged recording", "refuted", "cannot show", "proven
 # An assertion's class before its message says nothing to a reader; any other exception's class does (RuntimeError: …).
 ASSERTION_NAME = re.compile(r"^(?:[\w.]+\.)?(?:AssertionError|Failed): ")
 WHOLE = ("failed", "damaged recording")  # statuses whose detail the terminal shows whole
-TEST_PROPERTY = "genspec-test"
-CRASH_PROPERTY = "crash in transformers"  # a test's exception raised inside transformers, in words (reports/crashes.py)  # a test's claims and layer, as its reports carry them
+TEST_PROPERTY = "genspec-test"  # a test's claims and layer, as its reports carry them
+CRASH_PROPERTY = "crash in transformers"  # a test's exception raised inside transformers, in words (reports/crashes.py)
 
 
 class ProofReport:

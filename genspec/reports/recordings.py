@@ -15,7 +15,7 @@ import pytest
 
 from genspec import SPEC
 from genspec.reports import release_recordings
-from genspec.reports.snapshots import DAMAGED, ObservationExtension, damage, drift_message, identity_directory, recordings_in, shown, updated_file
+from genspec.reports.snapshots import DAMAGED, ObservationExtension, drift_message, identity_directory, read_recordings, shown, updated_file
 from genspec.run import options
 from genspec.run.loading import TRANSFORMERS
 from genspec.run.platform import recording_key
@@ -107,8 +107,9 @@ def recorded(snapshot, request, settings):
         extension = ObservationExtension.for_run(directory, atol, rtol, release=TRANSFORMERS, default=default,
                                                  updating=updating, only_recorded=only_recorded)
         location = Path(extension.get_location(test_location=snapshot.test_location, index=0))
-        damaged = None if updating else damage(location, observation, default)
-        recordings = None if damaged else recordings_in(location, default)
+        recordings, damaged = read_recordings(location, observation, default)
+        if damaged:  # an update rewrites the file; a comparison has nothing to read in it
+            recordings, damaged = (recordings, None) if updating else (None, damaged)
         judged = release_recordings.judging(recordings, TRANSFORMERS) if recordings else None
         if judged and judged.releases is not None:
             request.node.user_properties.append(("judged by", judged.releases.label))
@@ -133,8 +134,8 @@ def recorded(snapshot, request, settings):
 def _difference(extension, location: Path, judged, data, directory: Path) -> str:
     if judged is None:
         return f"nothing recorded for this test in {shown(directory)} yet: --snapshot-update records it"
-    serialized = extension().serialize(data)
-    drifts = extension().drifts(serialized, json.dumps(judged.observation))
+    reading = extension()
+    drifts = reading.drifts(reading.serialize(data), json.dumps(judged.observation))
     return drift_message(location, judged, drifts, TRANSFORMERS)
 
 

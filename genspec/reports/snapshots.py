@@ -126,32 +126,34 @@ class ObservationExtension(JSONSnapshotExtension):
             yield f"{drift.path}: {drift.message}"
 
 
-def damage(location: Path, observation, default: Releases | None) -> str | None:
-    """Why the recording at `location` cannot judge an observation of this test (not JSON, cut short, a key the test records
-    missing), or None where it can or nothing is recorded: a damaged file is named as such, never read as a drift."""
+def read_recordings(location: Path, observation, default: Releases | None) -> tuple[dict | None, str | None]:
+    """The recordings of the snapshot file at `location` by release range (None where nothing readable is recorded), and why they
+    cannot judge an observation of this test — not JSON, cut short, a key the test records missing — or None: a damaged file
+    is named as such, never read as a drift."""
     try:
         text = location.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return None
+        return None, None
     except (OSError, UnicodeDecodeError) as error:
-        return f"cannot be read ({error})"
+        return None, f"cannot be read ({error})"
     try:
         content = json.loads(text)
     except json.JSONDecodeError as error:
         if error.pos >= len(text.rstrip()):
-            return f"is cut short: its JSON ends unfinished after {len(text)} characters (line {error.lineno})"
-        return f"is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
+            return None, f"is cut short: its JSON ends unfinished after {len(text)} characters (line {error.lineno})"
+        return None, f"is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
     try:
         recorded = release_recordings.recordings(content, default)
     except (AttributeError, TypeError, ValueError) as error:
-        return f"holds release ranges that do not read as such ({error})"
+        return None, f"holds release ranges that do not read as such ({error})"
+    as_stored = json.loads(json.dumps(observation))
     for releases, recording in recorded.items():
-        missing = _missing_keys(recording, json.loads(json.dumps(observation)))
+        missing = _missing_keys(recording, as_stored)
         if missing:
-            return (f"lacks {', '.join(missing[:3])}{' and more' if len(missing) > 3 else ''}, which this test records"
-                    + (f" (its recording for transformers {releases.label})" if releases else "")
-                    + ": the file is damaged, or another genspec recorded it")
-    return None
+            return recorded, (f"lacks {', '.join(missing[:3])}{' and more' if len(missing) > 3 else ''}, which this test records"
+                              + (f" (its recording for transformers {releases.label})" if releases else "")
+                              + ": the file is damaged, or another genspec recorded it")
+    return recorded, None
 
 
 def _missing_keys(recorded, observed, path: str = "") -> list[str]:
@@ -178,14 +180,6 @@ def shown(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
-
-
-def recordings_in(location: Path, default: Releases | None) -> dict | None:
-    """The recordings of the snapshot file at `location` by release range, or None where nothing readable is recorded."""
-    try:
-        return release_recordings.recordings(json.loads(location.read_text(encoding="utf-8")), default)
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
 
 
 def updated_file(recorded: dict | None, observation, release: Version, default: Releases | None, atol: float, rtol: float):
