@@ -101,9 +101,10 @@ TIED_HEAD_4X = (
 )
 
 
+@pytest.hookimpl(trylast=True)  # after syrupy has seen every collected test (only_the_claims_asked_for says why)
 def pytest_collection_modifyitems(config, items):
     applies = config.stash[APPLICABILITY_KEY]
-    _only_the_claims_asked_for(config, items)
+    only_the_claims_asked_for(config, items)
     tied_head = applies.head_tied_over_stored is not None  # read from the checkpoint once, at configure
     for item in items:
         named = claims.claims_of(item)  # an unknown claim id stops the run here
@@ -129,8 +130,12 @@ def pytest_runtest_call(item):
         pytest.skip(item.config.stash[APPLICABILITY_KEY].unjudged(verdict))
 
 
-def _only_the_claims_asked_for(config, items) -> None:
-    """`--claims X1,A7`: keep the tests that name one of them (genspec-bisect runs one claim per release)."""
+def only_the_claims_asked_for(config, items) -> None:
+    """`--claims X1,A7`: keep the tests that name one of them (genspec-bisect runs one claim per release).
+
+    Run after syrupy has seen every collected test: the tests left out are then deselected, as `-k` deselects, and their
+    recordings are neither reported unused nor deleted by `--snapshot-update`. (Run first, syrupy took the kept tests for the
+    whole proof, and an update of one claim deleted every other claim's recordings.)"""
     asked = config.getoption(options.ONLY_CLAIMS)
     if not asked:
         return

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from genspec import SPEC
-from genspec.reports import release_recordings
+from genspec.reports import obsolete_recordings, release_recordings
 from genspec.reports.snapshots import DAMAGED, ObservationExtension, drift_message, identity_directory, read_recordings, shown, updated_file
 from genspec.run import options
 from genspec.run.loading import TRANSFORMERS
@@ -23,7 +23,7 @@ from genspec.run.tolerances import snapshot_tolerance
 
 DIRECTORY_KEY = pytest.StashKey[Path]()  # this run's recordings of its model and dtype: <root>/<identity>/<dtype>
 PARTIAL_KEY = pytest.StashKey[bool]()  # some claim tests were deselected
-RANGE_NOTE_KEY = pytest.StashKey[str]()  # what the session's end did to the recordings' release range
+NOTES_KEY = pytest.StashKey[list]()  # what the session's end did to the recordings: their release range, obsolete recordings
 DAMAGED_KEY = pytest.StashKey[list]()  # a test's recordings that could not judge it: each file and what is wrong with it
 DRIFTED_KEY = pytest.StashKey[list]()  # a test's observations that differ from their recordings, in words
 REPAIR = ("The claim's own checks ran and passed; nothing was compared with the file. Restore it from genspec's sources (git checkout, or "
@@ -154,31 +154,63 @@ def pytest_runtest_call(item):
 
 
 def pytest_deselected(items):
-    # A run that leaves claim tests out confirms only some recordings: it must not widen their release range.
+    # A run that leaves claim tests out confirms only some recordings: it must not widen their release range, nor judge any obsolete.
     if any(not (item.get_closest_marker("tool") or item.get_closest_marker("end_to_end")) for item in items):
         items[0].config.stash[PARTIAL_KEY] = True
 
 
-def pytest_sessionfinish(session):
-    """After `--snapshot-update` of the whole proof, the plain recordings hold for this release too: widen their range."""
-    config = session.config
-    if not config.option.update_snapshots or hasattr(config, "workerinput") or DIRECTORY_KEY not in config.stash:
-        return
-    base = config.stash[DIRECTORY_KEY]
-    default = release_recordings.read_default_range(base)
-    if not base.exists() or (default and TRANSFORMERS in default):
-        return
+def whole_proof_ran(config) -> bool:
+    """Every test of the proof was selected: no claim test deselected (`--claims`, `-k`, `-m`), no narrower path, no `--lf`."""
     whole = {SPEC.resolve()} | {(config.rootpath / path).resolve() for path in config.getini("testpaths")}
     narrower = [arg for arg in config.args if Path(arg).resolve() not in whole]
-    if session.testsfailed or config.stash.get(PARTIAL_KEY, False) or narrower:
-        config.stash[RANGE_NOTE_KEY] = (f"genspec snapshots: recorded for transformers {default.label if default else 'no release'}, "
-                                        f"not widened to {TRANSFORMERS}: this run did not pass every test of the proof")
+    return not (config.stash.get(PARTIAL_KEY, False) or narrower or getattr(config.option, "lf", False))
+
+
+def pytest_sessionfinish(session):
+    """After a run of the whole proof: the recordings of tests it no longer has are named (deleted by `--snapshot-update`), and an
+    update that passed widens the plain recordings' release range to this release."""
+    config = session.config
+    if hasattr(config, "workerinput") or DIRECTORY_KEY not in config.stash or not config.stash[DIRECTORY_KEY].exists():
+        return
+    whole = whole_proof_ran(config)
+    if whole:
+        _obsolete_recordings(session)
+    if config.option.update_snapshots:
+        _widen_the_release_range(config, whole and not session.testsfailed)
+
+
+def _obsolete_recordings(session) -> None:
+    config, base = session.config, session.config.stash[DIRECTORY_KEY]
+    collected: dict[str, set[str]] = {}
+    for item in session.items:
+        if SPEC.resolve() in item.path.resolve().parents:
+            collected.setdefault(item.path.stem, set()).add(item.name)
+    gone = obsolete_recordings.obsolete(base, {path.stem for path in SPEC.glob("test_*.py")}, collected)
+    if not gone:
+        return
+    updating = config.option.update_snapshots
+    if updating:
+        for path in gone:
+            path.unlink()
+    config.stash.setdefault(NOTES_KEY, []).append(obsolete_recordings.summary(gone, base, deleted=updating))
+
+
+def _widen_the_release_range(config, passed_whole: bool) -> None:
+    """After `--snapshot-update` of the whole proof, the plain recordings hold for this release too."""
+    base = config.stash[DIRECTORY_KEY]
+    default = release_recordings.read_default_range(base)
+    if default and TRANSFORMERS in default:
+        return
+    if not passed_whole:
+        config.stash.setdefault(NOTES_KEY, []).append(
+            f"genspec snapshots: recorded for transformers {default.label if default else 'no release'}, "
+            f"not widened to {TRANSFORMERS}: this run did not pass every test of the proof")
         return
     widened = default.widened(TRANSFORMERS) if default else release_recordings.Releases.of(TRANSFORMERS)
     release_recordings.write_default_range(base, widened)
-    config.stash[RANGE_NOTE_KEY] = f"genspec snapshots: the plain recordings now hold for transformers {widened.label}"
+    config.stash.setdefault(NOTES_KEY, []).append(f"genspec snapshots: the plain recordings now hold for transformers {widened.label}")
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    if RANGE_NOTE_KEY in config.stash:
-        terminalreporter.write_line(config.stash[RANGE_NOTE_KEY])
+    for note in config.stash.get(NOTES_KEY, []):
+        terminalreporter.write_line(note)
