@@ -14,6 +14,7 @@ from transformers import AutoModelForCausalLM
 
 from genspec.classification import head_replaced_by_tying
 from genspec.run import applicability, claims, memory, model_source, options, printed, startup
+from genspec.run.hub_kernels import KERNEL_USE_KEY, kernel_use
 from genspec.run.loading import kernels_line, load_pretrained, load_tokenizer, transformers_messages
 
 pytest_plugins = ["genspec.session", "genspec.reports.recordings", "genspec.reports.proof_report", "genspec.reports.unfinished_update", "genspec.run.parallel"]
@@ -208,6 +209,11 @@ def pytest_collection_finish(session):
         return
     if any({"model", "loaded_model"} & set(getattr(item, "fixturenames", ())) for item in session.items):
         config.stash[MODEL_KEY] = _load_causal_lm(config.stash[SOURCE_KEY], config.stash[SETTINGS_KEY])
+        if config.stash[SETTINGS_KEY].kernels == "hub":  # what the header could only announce: counted on the model loaded
+            config.stash[KERNEL_USE_KEY] = kernel_use(config.stash[MODEL_KEY].model).line()
+            reporter = config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(config.stash[KERNEL_USE_KEY])
 
 
 def _load_causal_lm(source, settings) -> LoadedModel:

@@ -96,9 +96,15 @@ def test_checkpoint_without_a_loadable_tokenizer_stops_the_run_with_one_line(tmp
     assert "Traceback" not in output and "INTERNALERROR" not in output
 
 
-def _run_until_it_stops(arguments: list[str], environment: dict | None = None) -> str:
-    """`pytest ARGS` as a user runs it; asserts it stopped before any test with one ERROR line and no traceback; returns that line."""
-    run = subprocess.run([sys.executable, "-m", "pytest", *arguments, "-p", "no:cacheprovider"], check=False, cwd=REPO,
+# pytest in a Python where a package is not installed: importlib finds no module the name maps to None in sys.modules.
+WITHOUT = "import sys; sys.modules.update(dict.fromkeys(sys.argv[1].split(','))); import pytest; sys.exit(pytest.main(sys.argv[2:]))"
+
+
+def _run_until_it_stops(arguments: list[str], environment: dict | None = None, without: tuple[str, ...] = ()) -> str:
+    """`pytest ARGS` as a user runs it (where `without` packages are not installed); asserts it stopped before any test with one
+    ERROR line and no traceback; returns that line."""
+    python = [sys.executable, "-c", WITHOUT, ",".join(without)] if without else [sys.executable, "-m", "pytest"]
+    run = subprocess.run([*python, *arguments, "-p", "no:cacheprovider"], check=False, cwd=REPO,
                          capture_output=True, text=True, env=os.environ | {"HF_HUB_OFFLINE": "1"} | (environment or {}), timeout=300)
     output = run.stdout + run.stderr
     assert run.returncode == pytest.ExitCode.USAGE_ERROR, output[-3000:]
@@ -174,7 +180,7 @@ def test_a_checkpoint_that_fails_to_load_stops_the_run_with_one_line(tiny_stand_
 def test_hub_kernels_asked_for_without_the_kernels_package_stop_the_run_with_one_line():
     """`--kernels hub` where the kernels package is missing (as on any index without the release transformers asks for): one line
     naming the package, the requirement and the way back, before any model is loaded."""
-    line = _run_until_it_stops(["--kernels", "hub"])
+    line = _run_until_it_stops(["--kernels", "hub"], without=("kernels",))
     if not HUB_KERNELS:
         assert line == (f"ERROR: --kernels hub: transformers {transformers.__version__} loads no kernels from the hub (from 5.25 its "
                         "from_pretrained does by default); run without --kernels."), line

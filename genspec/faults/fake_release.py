@@ -14,6 +14,9 @@ What a user reads (tests/test_failure_words.py):
 - rope_breaks: transformers itself raises inside a claim (the rotary embedding, on every step after the prompt);
 - one_token_everywhere: the model scores one token on top everywhere, so the loops cannot be told apart (cannot show);
 - batch_near_tie: in a batch the runner-up wins by 1e-5 where alone it loses by 1e-5, a near-tie rounding could decide.
+Hub kernels (tests/test_hub_kernels.py):
+- rmsnorm_kernel_here: transformers' kernel mapping gives RMSNorm a kernel on the CPU, from a repository here (no hub): with
+  --kernels hub, kernels replaces every RMSNorm's forward, and the header must count them.
 Loading (the run must stop in one ERROR line, tests/test_model_option.py):
 - load_fails: from_pretrained raises what no check before the run foresaw (bitsandbytes' missing accelerate).
 """
@@ -116,5 +119,9 @@ elif RELEASE == "rope_breaks":
     modeling_qwen3.apply_rotary_pos_emb = rotary_breaking_after_the_prompt
 elif RELEASE == "load_fails":
     AutoModelForCausalLM.from_pretrained = from_pretrained_failing
+elif RELEASE == "rmsnorm_kernel_here":
+    from genspec.faults import kernel_here
+
+    kernel_here.map_rmsnorm_on_the_cpu()
 elif RELEASE:
     raise ValueError(f"FAKE_TRANSFORMERS_RELEASE={RELEASE!r}: not a fake release this module knows")

@@ -25,6 +25,8 @@ from genspec.files import write_whole
 from genspec.reports import crashes, html_page, pictures
 from genspec.reports.snapshots import DAMAGED
 from genspec.run import applicability, claims, options
+from genspec.run.hub_kernels import KERNEL_USE_KEY
+from genspec.run.loading import kernels_line
 
 CLAIM_MARKER = re.compile(r"mark\.claim\(([^)]*)\)")
 STATUS_ORDER = ("failed", "damaged recording", "refuted", "cannot show", "proven", "not applicable", "skipped", "not run", "not covered")
@@ -99,6 +101,7 @@ class ProofReport:
             "dtype": settings.dtype, "device": settings.device,
             "python": platform.python_version(), "torch": torch.__version__,
             "transformers": transformers.__version__, "tokenizers": tokenizers.__version__,
+            "kernels": self.config.stash.get(KERNEL_USE_KEY, None) or kernels_line(settings.kernels),
             **generation_settings(source.path),
         }
 
@@ -111,6 +114,8 @@ class ProofReport:
         environment = self.environment()
         write = terminalreporter.write_line
         terminalreporter.section(f"genspec proof: {environment['identity']}, {environment['dtype']}, {environment['device']}")
+        if KERNEL_USE_KEY in self.config.stash:  # what ran, where the run asked for hub kernels
+            write(self.config.stash[KERNEL_USE_KEY])
         colours = {"proven": "green", "failed": "red", "damaged recording": "red", "refuted": "yellow", "cannot show": "purple", "skipped": "yellow",
                    "not applicable": "cyan"}
         if terminalreporter.hasmarkup:  # a terminal that shows colour: the table as the articles print theirs, with rich

@@ -38,8 +38,9 @@ def kernels_line(kernels: str) -> str:
     if not HUB_KERNELS:
         return f"genspec kernels: transformers {transformers.__version__} loads no kernels from the hub"
     if kernels == "hub":
-        return ("genspec kernels: hub (--kernels hub): the causal LM and 001's classifier load kernelized with kernels from the "
-                "hub, as from_pretrained's default does from transformers 5.25")
+        return ("genspec kernels: hub (--kernels hub): the causal LM and 001's classifier load with use_kernels=True, as "
+                "from_pretrained's default does from transformers 5.25; which layers compute a hub kernel is counted once the causal LM "
+                "has loaded")
     return ("genspec kernels: off: every load computes the model's own forward (use_kernels=False), not kernels from the hub "
             "(--kernels hub proves the kernelized model)")
 
