@@ -3,6 +3,10 @@
 Switched on by the checkout's root conftest.py; the options themselves come from genspec.plugin.
 """
 
+from genspec.run.importable import stop_unless_transformers_imports
+
+stop_unless_transformers_imports()  # before anything below imports transformers: a release that cannot, stops in one line
+
 import dataclasses
 from typing import NamedTuple
 

@@ -1,8 +1,10 @@
 """`--model` either resolves to a usable checkpoint or stops the run with one clear sentence."""
 
 import os
+import re
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -187,3 +189,31 @@ def test_hub_kernels_asked_for_without_the_kernels_package_stop_the_run_with_one
         return
     assert line.startswith("ERROR: --kernels hub: the kernels package is not installed; transformers "
                            f"{transformers.__version__} asks for kernels") and line.endswith("pip install it, or run without --kernels."), line
+
+
+# A kernels package that refuses what transformers asks of it at import, as kernels 0.19 refuses transformers 5.10.4's mapping.
+REFUSING_KERNELS = """
+def _refuse(*args, **kwargs):
+    raise ValueError("Either a revision or a version must be specified.")
+
+
+class LayerRepository:
+    def __init__(self, *args, **kwargs):
+        _refuse()
+
+
+_refuse()
+"""
+
+
+def test_a_release_that_cannot_import_beside_the_installed_kernels_stops_with_one_line(tmp_path):
+    """transformers imported beside a kernels it cannot work with: one line naming the release, the kernels version, what
+    refused and the way out, before any test (it was pytest's internal error, exit 3, and a long traceback)."""
+    (tmp_path / "kernels").mkdir()
+    (tmp_path / "kernels" / "__init__.py").write_text(REFUSING_KERNELS, encoding="utf-8")
+    line = _run_until_it_stops(["--claims", "S3"], {"PYTHONPATH": str(tmp_path)})
+    release, installed = metadata.version("transformers"), metadata.version("kernels")
+    assert re.fullmatch(rf"ERROR: transformers {re.escape(release)} cannot be imported beside kernels {re.escape(installed)}: kernels refused "
+                        r"what transformers/[\w/]+\.py:\d+ asks of it \(ValueError: Either a revision or a version must be specified\.\); to "
+                        r"run the proof: (pip uninstall kernels \(.+\)(, or )?)?(pip install 'kernels[<>=.,\d]+', the range transformers "
+                        rf"{re.escape(release)} declares)?\.", line), line
