@@ -62,7 +62,7 @@ def main() -> int:
     pin = f"{PACKAGE}=={newest}"
     if pip("install", "--quiet", "--dry-run", pin).returncode == 0:
         installed = pip("install", "--quiet", pin)
-        said = f"genspec newest release: {PACKAGE} {newest}, installed with its declared requirements"
+        said = f"genspec newest release: {PACKAGE} {newest}, installed with every requirement it declares ({{installed}})"
     else:
         declared = declared_requirements(newest)
         missing = unavailable(declared)
@@ -77,15 +77,29 @@ def main() -> int:
         said = (f"genspec newest release: {PACKAGE} {newest} declares "
                 + ", ".join(f"{requirement} ({why})" for requirement, why in missing)
                 + f", which the package index cannot satisfy: {newest} is installed without "
-                + ("it" if len(missing) == 1 else "them") + ", as a user of this index has to, and proven so")
+                + ("it" if len(missing) == 1 else "them") + ", as a user of this index has to, and proven so (with {installed})")
     if installed.returncode:
         raise SystemExit(f"genspec newest release: {PACKAGE} {newest} could not be installed ({last_line(installed)})")
     present = Version(metadata.version(PACKAGE))
     if present != newest:
         raise SystemExit(f"genspec newest release: this environment holds {PACKAGE} {present}, not the newest {newest}: "
                          "its proof would go out under the newest release's name")
-    print(said)
+    print(said.format(installed=installed_requirements()))
     return 0
+
+
+def installed_requirements() -> str:
+    """Each requirement the installed release declares outside its extras, with the version this environment holds of it."""
+    declared = [Requirement(line) for line in metadata.requires(PACKAGE) or ()]
+    names = sorted({requirement.name for requirement in declared if not requirement.marker or requirement.marker.evaluate({"extra": ""})})
+    return ", ".join(f"{name} {_version(name)}" for name in names)
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 if __name__ == "__main__":
