@@ -73,6 +73,12 @@ def test_the_installed_proof_runs_anywhere_and_writes_only_where_it_is_run(insta
     again = _run([bin_folder / "genspec", "--model", checkpoint], work, environment)
     assert again.returncode == 0 and "snapshots passed" in again.stdout, again.stdout[-2000:]
     assert str(work / "genspec-recordings") in again.stdout, "the second run reads the recordings the first wrote"
+    before_one_claim = _contents(work / "genspec-recordings")
+    one_claim = _run([bin_folder / "genspec", "--model", checkpoint, "--claims", "S3", "--snapshot-update"], work, environment)
+    assert one_claim.returncode == 0 and "unused" not in one_claim.stdout, one_claim.stdout[-2000:]
+    rewritten = {name for name, digest in _contents(work / "genspec-recordings").items() if before_one_claim.get(name) != digest}
+    assert _contents(work / "genspec-recordings").keys() == before_one_claim.keys(), "an update of S3 deleted or added recordings"
+    assert {Path(name).name for name in rewritten} <= {"test_next_token_scores_and_top_1.json"}, rewritten
 
     assert _contents(package) == before, "the runs changed files inside the installation"
 
