@@ -29,7 +29,8 @@ SETTINGS = {
     MODEL: ("GENSPEC_MODEL", "embedded",
             ("embedded (default, full-size Qwen3-0.6B stand-in), embedded-small (2 layers, for quick "
              "iteration), a hub id read from the local HF cache such as Qwen/Qwen3-0.6B, or a checkpoint directory")),
-    DTYPE: ("GENSPEC_DTYPE", "float32", "float32 (default) or bfloat16, the dtype the articles ran in"),
+    DTYPE: ("GENSPEC_DTYPE", "float32", ("float32 (default) or bfloat16, the dtypes the articles ran in; float64, the arbiter of "
+                                          "whether a difference between two computations is rounding")),
     DEVICE: ("GENSPEC_DEVICE", "cpu", "cpu (default) or cuda"),
     SEED: ("GENSPEC_STAND_IN_SEED", str(DEFAULT_SEED), "seed of the embedded stand-in's weights"),
     CACHE: ("GENSPEC_CACHE", None, "where stand-ins are built (default: $XDG_CACHE_HOME/genspec)"),
@@ -44,7 +45,7 @@ SETTINGS = {
                "001's classifier load as from_pretrained's default does from transformers 5.25, kernelized with kernels from the hub "
                "(needs the kernels package); compare the two runs' claims reports with `genspec regression`")),
 }
-DTYPES = ("float32", "bfloat16")
+DTYPES = ("float32", "bfloat16", "float64")
 DEVICES = ("cpu", "cuda")
 SNAPSHOT_MODES = ("compare", "report")
 KERNEL_MODES = ("off", "hub")

@@ -39,9 +39,9 @@ def recording_key(decided_by: str | None, dtype: str, device: str) -> str | None
     In float32 rounding decides nothing on the stand-in or the real weights: the smallest top-1
     margin on the greedy paths (0.0029) is thirty times the largest drift between machines (1e-4).
     """
-    if decided_by is None or (decided_by == "rounding" and dtype == "float32"):
+    if decided_by is None or (decided_by == "rounding" and dtype in ("float32", "float64")):
         return None
-    if decided_by == "generator" and dtype == "float32":
+    if decided_by == "generator" and dtype in ("float32", "float64"):
         return f"on-{device}"  # the CPU generator draws the same on every CPU, given the same float32 scores
     if decided_by not in ("generator", "rounding"):
         raise ValueError(f"decided_by must be None, 'generator' or 'rounding', not {decided_by!r}")

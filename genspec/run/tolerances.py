@@ -21,7 +21,10 @@ or batch size, one row instead of N — which BLAS kernels block and sum in a di
 # round each layer's output to 8 bits, and pick kernels (split-K, flash or memory-efficient
 # attention) by shape — the same reordering, compounded through the same 28 layers. Not yet
 # measured on a GPU; a GPU run that exceeds a bound fails naming the largest difference.
-KERNEL_ATOL = {"float32": 5e-4, "bfloat16": 0.5}
+# float64 (53-bit mantissa): the same reorderings, 2⁻²⁹ of float32's unit roundoff, so float32's bound scaled by it (9.3e-13),
+# rounded up: a claim that holds in exact arithmetic holds in float64 within it, and what float32 rounding made of a
+# difference shrinks by nine orders of magnitude.
+KERNEL_ATOL = {"float32": 5e-4, "bfloat16": 0.5, "float64": 1e-12}
 # Those bounds hold for logits up to 32 (the articles' top scores reach 27.75). The drift is a few units in the last place of the
 # values summed into a logit, and both dtypes space their values relative to magnitude, so at another scale the bound scales with
 # it: transformers 4.x's tied head gives the stand-in's logits about half that size, and half the drift.
@@ -66,6 +69,9 @@ SNAPSHOT_TOLERANCE = {
     ("float32", "cuda"): (1e-3, 1e-4),
     ("bfloat16", "cpu"): (KERNEL_ATOL["bfloat16"], 0.02),
     ("bfloat16", "cuda"): (KERNEL_ATOL["bfloat16"], 0.02),
+    # float64: the kernel bound, absolute and relative (no machine's float64 recording ships)
+    ("float64", "cpu"): (KERNEL_ATOL["float64"], KERNEL_ATOL["float64"]),
+    ("float64", "cuda"): (KERNEL_ATOL["float64"], KERNEL_ATOL["float64"]),
 }
 
 
@@ -86,7 +92,7 @@ ARTICLE_BF16 = KERNEL_ATOL["bfloat16"]
 # hundredfold margin at the printed magnitudes (up to 30) and still tells apart the same values in
 # bfloat16 (19.8593 printed in float32 is 18.75 in bfloat16).
 ARTICLE_FLOAT32 = 0.01
-ARTICLE_TOLERANCE = {"float32": ARTICLE_FLOAT32, "bfloat16": ARTICLE_BF16}
+ARTICLE_TOLERANCE = {"float32": ARTICLE_FLOAT32, "bfloat16": ARTICLE_BF16, "float64": ARTICLE_FLOAT32}  # float64: the print's rounding decides
 
 
 # Near-ties (genspec/agreement.py): two computations of the same text may choose different tokens
