@@ -28,25 +28,26 @@ COMPARISONS = {
 TOLERANCE = 1e-4  # float32: kernel paths of one computation move a logit by at most this (docs/kernel-drift)
 
 WEIGHTS = f'''
-def weighted(model, seed, embedding_gain, layer_gain):
-    """The tiny checkpoint's weights: unit-gain noise per tensor, norms spread around 1, then the recipe's gains."""
-    generator = torch.Generator().manual_seed(seed)
+def built(config, seed, embedding_gain, layer_gain):
+    """The tiny checkpoint's weights: the family's own initialization under the seed, then each matrix drawn at unit gain, every
+    other parameter spread around its family's value (a zero one near zero), and the recipe's gains."""
     torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(config)
+    generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, parameter in model.named_parameters():
             noise = torch.randn(parameter.shape, generator=generator)
             if parameter.ndim == 2 or (parameter.ndim == 3 and "experts" in name):
-                parameter.copy_(noise / parameter.shape[-1] ** 0.5 * ({MLP_GAIN} if re.search({MLP_OUT.pattern!r}, name) else 1.0))
-            elif name.endswith("bias"):
-                parameter.copy_(noise * {BIAS_STD})
-            else:
-                parameter.copy_(torch.exp(noise * {NORM_SPREAD}))
+                gain = ({MLP_GAIN} if re.search({MLP_OUT.pattern!r}, name) else 1.0) * (layer_gain if re.search({LAYER.pattern!r}, name) else 1.0)
+                parameter.copy_(noise / parameter.shape[-1] ** 0.5 * gain)
+                continue
+            own = parameter.detach().float()
+            if not torch.isfinite(own).all():
+                own = torch.ones_like(own)
+            parameter.copy_(torch.where(own == 0, noise * {BIAS_STD}, own * torch.exp(noise * {NORM_SPREAD})))
+        model.get_input_embeddings().weight *= embedding_gain
         head = model.get_output_embeddings().weight
         head *= (1 + {FREQUENT_GAIN} * torch.exp(-torch.arange(head.shape[0], dtype=head.dtype) / {FREQUENT_RANKS}))[:, None]
-        model.get_input_embeddings().weight *= embedding_gain
-        for name, parameter in model.named_parameters():
-            if parameter.ndim == 2 and re.search({LAYER.pattern!r}, name):
-                parameter *= layer_gain
     return model.eval()
 '''
 
@@ -222,7 +223,7 @@ PAD, STEPS, TOLERANCE = {pad}, 6, {tolerance}
 
 if __name__ == "__main__":
     print(f"{{MODEL_TYPE}} on transformers {{transformers.__version__}}, torch {{torch.__version__}}")
-    model = weighted(AutoModelForCausalLM.from_config(CONFIG), SEED, EMBEDDING_GAIN, LAYER_GAIN)
+    model = built(CONFIG, SEED, EMBEDDING_GAIN, LAYER_GAIN)
     holds = finding(model)
     print("the finding holds" if holds else "the finding is gone on this release")
     sys.exit(1 if holds else 0)
