@@ -22,8 +22,13 @@ from genspec.files import write_whole
 PRELOAD = ["genspec.family_preload"]
 PER_FAMILY_SECONDS = 600  # a family whose proof has not ended by then is a row that says so
 REPRO = "repro"  # beside the matrix: a script per red cell that reproduces it without genspec
-SECOND_SEED = 1  # the weights of the build every red cell is confirmed on
-ONE_BUILD_ONLY = "red on one build"  # a cell red on the first build and not on the second: the build's, not the family's
+ONE_BUILD_ONLY = "red on one build"  # red on the first build and on no other of the builds it was judged on: the build's, not the family's
+UNCONFIRMED = "unconfirmed"  # red on the first build, and no second build could judge it: neither a finding nor the build's
+FLOAT32_ROUNDING = "float32 rounding"  # red in float32, proven on the same build in float64: rounding the build amplified, never a finding
+BUILDS = 3  # a red cell is judged on up to this many independent builds: confirmed when red on at least two
+# Red cells that compare two computations (every general claim but C1, which reads what a save stores): float64 judges them
+# again on the same build, since float64 is the arbiter of whether a difference is rounding.
+NOT_ARBITRATED = ("C1",)
 POLL_SECONDS = 0.2
 
 
@@ -104,12 +109,30 @@ def prove_family(model_type: str, workdir: Path, cache_root: str | None, general
         reason = next((line for line in said if line.startswith("ERROR:")), said[-1] if said else "no output")
         return {"family": model_type, "row": "cannot load", "reason": reason[:300]}
     manifest = json.loads((directory / tiny.MANIFEST).read_text(encoding="utf-8"))
-    row = {"family": model_type, "row": "proven on", "claims": claims, "recipe": manifest["recipe"]}
-    red = [claim for claim, cell in claims.items() if cell["status"] == "failed"]
-    if red:
-        _confirm_on_a_second_build(row, red, workdir, cache_root)
-        _write_reproductions(row, directory, workdir)
+    row = {"family": model_type, "row": "proven on", "claims": claims, "recipe": manifest["recipe"], "builds": [build_of(directory)]}
+    judge_red_cells(row, directory, workdir, cache_root)
     return row
+
+
+def judge_red_cells(row: dict, directory: Path, workdir: Path, cache_root: str | None) -> None:
+    """A red cell of the first build (in `directory`) is a finding only when float64 leaves it red on the same build and
+    independent builds confirm it; each finding gets its reproduction."""
+    red = [claim for claim, cell in row["claims"].items() if cell["status"] == "failed"]
+    if red:
+        _arbitrate_in_float64(row, red, directory, workdir, cache_root)
+        red = [claim for claim in red if row["claims"][claim]["status"] == "failed"]
+    if red:
+        _judge_on_more_builds(row, red, workdir, cache_root)
+    if any(cell["status"] == "failed" for cell in row["claims"].values()):
+        _write_reproductions(row, directory, workdir)
+
+
+def build_of(directory: Path) -> dict:
+    """What identifies a tiny build: its seed, recipe, the hash of its weights and how float32 rounding moves its scores."""
+    from genspec.embedded import tiny
+
+    manifest = json.loads((directory / tiny.MANIFEST).read_text(encoding="utf-8"))
+    return {key: manifest[key] for key in ("seed", "recipe", "weights sha256", "float32 against float64")}
 
 
 def _write_reproductions(row: dict, checkpoint: Path, workdir: Path) -> None:
@@ -131,12 +154,13 @@ def _write_reproductions(row: dict, checkpoint: Path, workdir: Path) -> None:
             cell["repro"] = name
 
 
-def _verdicts(directory: Path, report: Path, claims: list[str] | tuple[str, ...], cache_root: str | None) -> dict | None:
-    """The proof on the checkpoint in `directory`, as `genspec --model DIR --claims …` runs it: each claim's verdict, or None where
-    the proof did not start."""
+def _verdicts(directory: Path, report: Path, claims: list[str] | tuple[str, ...], cache_root: str | None, dtype: str = "float32") -> dict | None:
+    """The proof on the checkpoint in `directory`, as `genspec --model DIR --claims … --dtype …` runs it: each claim's verdict, or
+    None where the proof did not start."""
     from genspec import cli
 
     arguments = ["-q", "-p", "no:cacheprovider", "--tb=line", f"--model={directory}", f"--claims={','.join(claims)}", "--snapshots=report",
+                 f"--dtype={dtype}",
                  f"--claims-report={report}", *([f"--stand-in-cache={cache_root}"] if cache_root else [])]
     cli.prove(arguments)  # pytest.main: a usage error is its exit code and its ERROR line in the log, never an exception
     if not report.exists():
@@ -154,25 +178,76 @@ def without_machine_paths(detail: str, workdir: Path) -> str:
     return INSTALLED.sub("", detail.replace(f"{workdir}/", "").replace(str(workdir), "."))
 
 
-def _confirm_on_a_second_build(row: dict, red: list[str], workdir: Path, cache_root: str | None) -> None:
-    """A red cell is a finding about the family only if another build of it (other weights: the next seed) is red too; one red on
-    the first build alone is the build's, and says so (SECOND_BUILD_ONLY)."""
+def _arbitrate_in_float64(row: dict, red: list[str], directory: Path, workdir: Path, cache_root: str | None) -> None:
+    """Each red cell that compares two computations, judged again on the same build in float64: proven there, it was float32
+    rounding this build amplified (FLOAT32_ROUNDING, listed apart, never a finding); red there too, it says so."""
+    asked = [claim for claim in red if claim not in NOT_ARBITRATED]
+    if not asked:
+        return
+    cells, family = row["claims"], row["family"]
+    unmeasured = row["builds"][0]["float32 against float64"].get("not measured")
+    exact = None if unmeasured else _verdicts(directory, workdir / "reports" / f"{family}-float64.json", asked, cache_root, dtype="float64")
+    for claim in asked:
+        cell, verdict = cells[claim], (exact or {}).get(claim)
+        if verdict is None:
+            cell["float64"] = f"not judged in float64: {unmeasured or 'the float64 proof did not start'}"
+        elif verdict["status"] == "proven":
+            cell["status"] = FLOAT32_ROUNDING
+            cell["detail"] = (f"float32 rounding amplified by this build (float32: {cell['detail'][:400]}; float64, the same build: proven — "
+                              f"{verdict['detail'][:300]})")
+        else:
+            cell["float64"] = f"{verdict['status']} in float64 too, on the same build: {verdict['detail'][:300]}"
+
+
+def _judge_on_more_builds(row: dict, red: list[str], workdir: Path, cache_root: str | None) -> None:
+    """A red cell is a finding about the family only if independent builds are red too: each next build draws from seeds no
+    recipe of an earlier build tried, and one whose weights hash as an earlier one's is refused. Red on the second build:
+    confirmed; not: a third decides (red on 2 of 3, confirmed; on 1 of 3, the first build's alone). No second build: unconfirmed."""
     from genspec.embedded import tiny
 
-    family = row["family"]
-    directory = workdir / "checkpoints" / f"{family}-seed{SECOND_SEED}"
-    try:
-        tiny.write_tiny(family, directory, seed=SECOND_SEED, tokenizer_files=workdir / "tokenizer")
-        again = _verdicts(directory, workdir / "reports" / f"{family}-seed{SECOND_SEED}.json", red, cache_root) or {}
-    except tiny.CannotBuild as reason:
-        again, row["second build"] = {}, f"seed {SECOND_SEED}: {reason}"
+    family, cells = row["family"], row["claims"]
+    red_on = {claim: [1] for claim in red}  # per build judged: 1 red, 0 not
+    undecided = list(red)
+    for number in range(2, BUILDS + 1):
+        seed = row["builds"][0]["seed"] + (number - 1) * len(tiny.SEED_SHIFTS)
+        directory = workdir / "checkpoints" / f"{family}-build{number}"
+        why_not = None
+        try:
+            tiny.write_tiny(family, directory, seed=seed, tokenizer_files=workdir / "tokenizer")
+            build = build_of(directory)
+            if any(build["weights sha256"] == earlier["weights sha256"] for earlier in row["builds"]):
+                why_not = f"build {number} (seed {seed}) has the weights of an earlier build (sha256 {build['weights sha256'][:12]}): refused"
+            else:
+                row["builds"].append(build)
+                again = _verdicts(directory, workdir / "reports" / f"{family}-build{number}.json", undecided, cache_root)
+                why_not = None if again is not None else f"build {number}'s proof did not start ({_log_lines(workdir, family)[-1:]})"
+        except tiny.CannotBuild as reason:
+            why_not = f"build {number} (seed {seed}) cannot be built: {reason}"
+        if why_not:
+            row.setdefault("builds not judged", []).append(why_not)
+            if number == 2:
+                for claim in undecided:
+                    cells[claim]["status"] = UNCONFIRMED
+                    cells[claim]["detail"] += f" [unconfirmed: {why_not}]"
+                return
+            break
+        for claim in undecided:
+            red_on[claim].append(int(again.get(claim, {}).get("status") == "failed"))
+            if red_on[claim][-1] == 0:
+                cells[claim].setdefault("other builds", []).append(f"build {number}: {again.get(claim, {}).get('status', 'not run')}: "
+                                                                   f"{again.get(claim, {}).get('detail', '')[:200]}")
+        undecided = [claim for claim in undecided if sum(red_on[claim]) < 2 and len(red_on[claim]) < BUILDS]
+        if not undecided:
+            break
     for claim in red:
-        cell, second = row["claims"][claim], again.get(claim, {"status": "not run", "detail": "the second build's proof did not start"})
-        if second["status"] == "failed":
-            cell["confirmed"] = f"red on a second build too (seed {SECOND_SEED})"
-        else:
+        cell, count, judged = cells[claim], sum(red_on[claim]), len(red_on[claim])
+        hashes = ", ".join("sha256 " + build["weights sha256"][:12] for build in row["builds"][:judged])
+        said = f"red on {count} of {judged} independent builds ({hashes})"
+        if count >= 2:
+            cell["confirmed"] = said
+        elif cell["status"] == "failed":
             cell["status"] = ONE_BUILD_ONLY
-            cell["detail"] += f" [on a second build (seed {SECOND_SEED}) {second['status']}: {second['detail'][:200]}]"
+            cell["detail"] += f" [{said}: {'; '.join(cell.get('other builds', []))[:300]}]"
 
 
 def _log_lines(workdir: Path, model_type: str) -> list[str]:

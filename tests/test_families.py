@@ -70,7 +70,10 @@ def test_a_red_cell_is_confirmed_on_a_second_build_and_reproduced_without_genspe
     shows it and exits 1 while it holds; the matrix links the cell to it."""
     root, matrix = shards
     cell = next(row for row in matrix["families"] if row["family"] == "gpt2")["claims"]["C1"]
-    assert cell["status"] == "failed" and cell["confirmed"] == "red on a second build too (seed 1)", cell
+    builds = next(row for row in matrix["families"] if row["family"] == "gpt2")["builds"]
+    assert len({build["weights sha256"] for build in builds}) == len(builds) == 2, builds
+    assert cell["status"] == "failed" and cell["confirmed"] == ("red on 2 of 2 independent builds ("
+                                                              + ", ".join(f"sha256 {build['weights sha256'][:12]}" for build in builds) + ")"), cell
     script = root / "joined" / cell["repro"]
     text = script.read_text(encoding="utf-8")
     assert "genspec" not in text.split('"""', 2)[2], "the script imports nothing of genspec"

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from genspec import family_runs
+from genspec.embedded import tiny
 
 pytestmark = pytest.mark.tool
 
@@ -46,3 +47,77 @@ def test_a_verdict_names_no_machine_paths(tmp_path):
             f"{tmp_path}/checkpoints/dory/config.json")
     assert family_runs.without_machine_paths(said, tmp_path) == \
         "Explanation: run by transformers/models/dory/modeling_dory.py:212 on checkpoints/dory/config.json"
+
+
+# A red cell reaches the findings only when it is not float32 rounding (float64 judges it on the same build) and independent
+# builds confirm it. The builds and the proof are played here: each build a manifest with its seed and weights' hash, each
+# proof the verdicts a test gives it.
+RED = {"status": "failed", "detail": "the prefix's 2 positions score otherwise once 4 tokens follow: by up to 0.01225"}
+
+
+def played(monkeypatch, workdir, verdicts_by_dtype: dict, hash_of_seed=lambda seed: f"{seed:064x}") -> list[tuple]:
+    """family_runs with tiny.write_tiny writing a manifest per build and _verdicts answering from `verdicts_by_dtype`
+    (dtype -> build number -> claim -> verdict); returns the proofs asked for, as (build, dtype, claims)."""
+    asked = []
+
+    def write_tiny(family, directory, seed=0, tokenizer_files=None):
+        directory.mkdir(parents=True)
+        (directory / tiny.MANIFEST).write_text(json.dumps({"seed": seed, "recipe": {"seed_shift": 0}, "weights sha256": hash_of_seed(seed),
+                                                           "float32 against float64": {"largest score difference": 1e-6}}))
+        return directory
+
+    def verdicts(directory, report, claims, cache_root, dtype="float32"):
+        build = 1 if directory.name == "dory" else int(directory.name.rsplit("build", 1)[1])
+        asked.append((build, dtype, list(claims)))
+        answers = verdicts_by_dtype.get(dtype, {}).get(build)
+        return None if answers is None else {claim: answers.get(claim, {"status": "proven", "detail": "as it should"}) for claim in claims}
+
+    monkeypatch.setattr(tiny, "write_tiny", write_tiny)
+    monkeypatch.setattr(family_runs, "_verdicts", verdicts)
+    monkeypatch.setattr(family_runs, "_write_reproductions", lambda row, checkpoint, workdir: None)
+    write_tiny("dory", workdir / "checkpoints" / "dory")
+    return asked
+
+
+def proven_family(monkeypatch, workdir, first: dict, **answers) -> dict:
+    """The family's row after its first build's verdicts `first`: red cells judged in float64, then on more builds."""
+    asked = played(monkeypatch, workdir, answers)
+    row = {"family": "dory", "row": "proven on", "claims": json.loads(json.dumps(first)), "builds": [family_runs.build_of(workdir / "checkpoints" / "dory")]}
+    family_runs.judge_red_cells(row, workdir / "checkpoints" / "dory", workdir, None)
+    return row | {"asked": asked}
+
+
+def test_a_red_cell_proven_in_float64_on_the_same_build_is_float32_rounding(monkeypatch, workdir):
+    row = proven_family(monkeypatch, workdir, {"K3": RED}, float64={1: {"K3": {"status": "proven", "detail": "prefix fixed within 1e-12"}}})
+    cell = row["claims"]["K3"]
+    assert cell["status"] == family_runs.FLOAT32_ROUNDING, cell
+    assert cell["detail"] == ("float32 rounding amplified by this build (float32: the prefix's 2 positions score otherwise once 4 tokens "
+                              "follow: by up to 0.01225; float64, the same build: proven — prefix fixed within 1e-12)"), cell["detail"]
+    assert row["asked"] == [(1, "float64", ["K3"])], "no other build is drawn for rounding"
+
+
+def test_a_red_cell_red_in_float64_and_on_a_second_build_is_confirmed_with_both_hashes(monkeypatch, workdir):
+    row = proven_family(monkeypatch, workdir, {"K3": RED}, float64={1: {"K3": RED}}, float32={2: {"K3": RED}})
+    cell = row["claims"]["K3"]
+    assert cell["status"] == "failed" and cell["float64"].startswith("failed in float64 too, on the same build: "), cell
+    first, second = (build["weights sha256"] for build in row["builds"])
+    assert cell["confirmed"] == f"red on 2 of 2 independent builds (sha256 {first[:12]}, sha256 {second[:12]})", cell
+    seeds = [build["seed"] for build in row["builds"]]
+    assert seeds[1] >= seeds[0] + len(tiny.SEED_SHIFTS), "the second build draws seeds no recipe of the first tried"
+
+
+def test_a_red_cell_the_second_build_does_not_share_is_decided_on_a_third(monkeypatch, workdir):
+    row = proven_family(monkeypatch, workdir, {"K3": RED}, float64={1: {"K3": RED}}, float32={2: {}, 3: {}})
+    cell = row["claims"]["K3"]
+    assert cell["status"] == family_runs.ONE_BUILD_ONLY and "[red on 1 of 3 independent builds (" in cell["detail"], cell
+    assert [(build, dtype) for build, dtype, _ in row["asked"]] == [(1, "float64"), (2, "float32"), (3, "float32")]
+
+
+def test_a_second_build_with_the_first_builds_weights_is_refused_and_leaves_the_cell_unconfirmed(monkeypatch, workdir):
+    """Forced onto the first build's seed (the same weights, the same hash), a second build confirms nothing."""
+    played(monkeypatch, workdir, {}, hash_of_seed=lambda seed: "a" * 64)
+    row = {"family": "dory", "row": "proven on", "claims": {"C1": dict(RED)}, "builds": [family_runs.build_of(workdir / "checkpoints" / "dory")]}
+    family_runs.judge_red_cells(row, workdir / "checkpoints" / "dory", workdir, None)
+    cell = row["claims"]["C1"]
+    assert cell["status"] == family_runs.UNCONFIRMED, cell
+    assert cell["detail"].endswith("[unconfirmed: build 2 (seed 3) has the weights of an earlier build (sha256 aaaaaaaaaaaa): refused]"), cell
