@@ -1,6 +1,7 @@
 """A claim whose computation raised inside transformers, worded as such: the model's class and the call the claim made, the
 exception, and the file and line in transformers where it was raised — what a maintainer needs to see it again."""
 
+import inspect
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ def inside_transformers(excinfo: pytest.ExceptionInfo) -> str | None:
     if not frames:
         return None
     # The call the claim made: the outermost frame in transformers that is not one of its decorators' wrappers.
-    called = next((entry for entry in frames if "<locals>" not in entry.frame.code.raw.co_qualname), frames[0])
+    # (A wrapper is a function defined inside another: CO_NESTED, which every Python sets; co_qualname only 3.11 on.)
+    called = next((entry for entry in frames if not entry.frame.code.raw.co_flags & inspect.CO_NESTED), frames[0])
     raised = frames[-1]
     owner = called.frame.f_locals.get("self")
     call = f"{type(owner).__name__}.{called.name}()" if owner is not None else f"{called.name}()"
