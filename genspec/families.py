@@ -20,7 +20,7 @@ from pathlib import Path
 
 import transformers
 
-from genspec import family_runs, usage
+from genspec import family_runs, kept_rows, usage
 from genspec.files import write_whole
 
 # The claims about every causal LM (shapes, causality, generation as a loop, what is kept between steps, the classifier).
@@ -121,10 +121,20 @@ def main(argv=None) -> int:
         from genspec.embedded.tiny import model_types
 
         chosen = _chosen(model_types(), arguments.only, arguments.shard)
+        rows = {family: row for family in chosen if (row := kept_rows.kept(arguments.output, family, GENERAL)) is not None}
+        if rows:
+            print(f"kept from an earlier run with the same transformers, torch and genspec (in {arguments.output / kept_rows.FOLDER}): "
+                  f"{len(rows)} of {len(chosen)} families", flush=True)
         with tempfile.TemporaryDirectory(prefix="genspec-families-") as scratch:
-            rows = family_runs.run(chosen, Path(scratch), max(1, arguments.workers), arguments.stand_in_cache, GENERAL, say_row)
-            _copy_reproductions(Path(scratch), arguments.output)
-        matrix = {"transformers": transformers.__version__, "general_claims": list(GENERAL), "families": rows}
+            def ended(row: dict) -> None:  # kept at once, with its scripts: a run stopped later goes on from here
+                _copy_reproductions(Path(scratch), arguments.output, row["family"])
+                kept_rows.keep(arguments.output, row, GENERAL)
+                say_row(row)
+
+            waiting = [family for family in chosen if family not in rows]
+            for row in family_runs.run(waiting, Path(scratch), max(1, arguments.workers), arguments.stand_in_cache, GENERAL, ended):
+                rows[row["family"]] = row
+        matrix = {"transformers": transformers.__version__, "general_claims": list(GENERAL), "families": [rows[family] for family in chosen]}
     for path in write(matrix, arguments.output):
         print(f"written: {path}")
     return 0
@@ -150,9 +160,9 @@ def _chosen(every: list[str], only: str | None, shard: str | None) -> list[str]:
     return chosen
 
 
-def _copy_reproductions(source: Path, output: Path) -> None:
-    """The red cells' scripts (repro/) from where they were made to beside the matrix."""
-    scripts = sorted((source / family_runs.REPRO).glob("*.py"))
+def _copy_reproductions(source: Path, output: Path, family: str | None = None) -> None:
+    """The red cells' scripts (repro/) from where they were made to beside the matrix: one family's, or all."""
+    scripts = sorted((source / family_runs.REPRO).glob(f"{family}-*.py" if family else "*.py"))
     if scripts:
         (output / family_runs.REPRO).mkdir(parents=True, exist_ok=True)
     for script in scripts:

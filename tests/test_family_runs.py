@@ -121,3 +121,22 @@ def test_a_second_build_with_the_first_builds_weights_is_refused_and_leaves_the_
     cell = row["claims"]["C1"]
     assert cell["status"] == family_runs.UNCONFIRMED, cell
     assert cell["detail"].endswith("[unconfirmed: build 2 (seed 3) has the weights of an earlier build (sha256 aaaaaaaaaaaa): refused]"), cell
+
+
+def test_a_row_is_kept_under_what_decides_it_and_given_back_only_for_the_same(tmp_path, monkeypatch):
+    """An interrupted families run goes on where it stopped, a rerun proves again only what changed: a kept row comes back for
+    the same family, release, torch, genspec source and claims, with its scripts still beside it; for anything else, never."""
+    from genspec import kept_rows
+
+    row = {"family": "gpt2", "row": "proven on", "claims": {"C1": {"status": "failed", "detail": "…", "repro": "repro/gpt2-C1.py"}}}
+    kept_rows.keep(tmp_path, row, ("C1",))
+    assert kept_rows.kept(tmp_path, "gpt2", ("C1",)) is None, "its script is gone: proven again"
+    (tmp_path / "repro").mkdir()
+    (tmp_path / "repro" / "gpt2-C1.py").write_text("", encoding="utf-8")
+    assert kept_rows.kept(tmp_path, "gpt2", ("C1",)) == row
+    assert kept_rows.kept(tmp_path, "gpt2", ("C1", "G1")) is None and kept_rows.kept(tmp_path, "llama", ("C1",)) is None
+    monkeypatch.setattr(kept_rows.transformers, "__version__", "99.0.0")
+    assert kept_rows.kept(tmp_path, "gpt2", ("C1",)) is None, "another release proves again"
+    monkeypatch.undo()
+    (tmp_path / kept_rows.FOLDER / "gpt2.json").write_text('{"key": {"family": "gp', encoding="utf-8")
+    assert kept_rows.kept(tmp_path, "gpt2", ("C1",)) is None, "a row cut short by a kill is proven again"
