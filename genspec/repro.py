@@ -13,6 +13,7 @@ from pathlib import Path
 from genspec.embedded.families import BIAS_STD, MLP_GAIN, MLP_OUT, NORM_SPREAD
 from genspec.embedded.tiny import LAYER
 from genspec.embedded.weights import FREQUENT_GAIN, FREQUENT_RANKS
+from genspec.run.tolerances import KERNEL_ATOL
 
 # What each claim compares, as the script's own check (COMPARISONS' keys are the claims reproduced this way).
 COMPARISONS = {
@@ -25,7 +26,9 @@ COMPARISONS = {
     "C2": "classifier", "C3": "classifier",  # 001's classifier against the causal LM's head
     "C1": "stored_head",  # what the checkpoint stores for 001's key_mapping to rename
 }
-TOLERANCE = 1e-4  # float32: kernel paths of one computation move a logit by at most this (docs/kernel-drift)
+# The proof's kernel tolerance, per dtype (genspec/run/tolerances.py says where each comes from): a difference within it is the
+# order in which kernels sum, never a finding.
+TOLERANCE = {dtype: KERNEL_ATOL[dtype] for dtype in ("float32", "float64")}
 
 WEIGHTS = f'''
 def built(config, seed, embedding_gain, layer_gain):
@@ -53,21 +56,21 @@ def built(config, seed, embedding_gain, layer_gain):
 
 CHECKS = {
     "prefix": '''
-def finding(model):
+def finding(model, tolerance):
     """A prefix's scores with and without later tokens."""
     with torch.no_grad():
         alone = model(PREFIX).logits[0].float()
         extended = model(torch.cat([PREFIX, LATER], dim=-1)).logits[0, : PREFIX.shape[1]].float()
     moved = (alone - extended).abs().max().item()
     print(f"the prefix's {PREFIX.shape[1]} positions score otherwise once {LATER.shape[1]} tokens follow: by up to {moved:.4g} "
-          f"(tolerance {TOLERANCE})")
-    return moved > TOLERANCE
+          f"(tolerance {tolerance})")
+    return moved > tolerance
 ''',
     "greedy_loop": '''
 STATE_NAMES = ("cache", "past_key_values", "cache_params", "state", "mems")
 
 
-def finding(model):
+def finding(model, tolerance):
     """The greedy loop the articles write (the state fed back with the newest token and its position) against generate()."""
     with torch.no_grad():
         generated = model.generate(PROMPT, attention_mask=torch.ones_like(PROMPT), do_sample=False, max_new_tokens=STEPS)
@@ -98,7 +101,7 @@ def finding(model):
     return True
 ''',
     "uncached_loop": '''
-def finding(model):
+def finding(model, tolerance):
     """Each step's scores as generate() computes them, carrying its state, against a forward pass over the whole text so far."""
     with torch.no_grad():
         run = model.generate(PROMPT, attention_mask=torch.ones_like(PROMPT), do_sample=False, max_new_tokens=STEPS, output_logits=True,
@@ -109,11 +112,11 @@ def finding(model):
             whole = model(torch.cat([PROMPT, new[None, :step]], dim=-1), use_cache=False).logits[0, -1].float()
             moved.append((whole - scores[0].float()).abs().max().item())
     print("largest difference per step, generate() against the whole text: " + ", ".join(f"{value:.3g}" for value in moved)
-          + f" (tolerance {TOLERANCE})")
-    return max(moved) > TOLERANCE
+          + f" (tolerance {tolerance})")
+    return max(moved) > tolerance
 ''',
     "beams": '''
-def finding(model):
+def finding(model, tolerance):
     """generate(num_beams=3) carrying its state between steps against the same search reading the whole text each step."""
     with torch.no_grad():
         kept = model.generate(PROMPT, attention_mask=torch.ones_like(PROMPT), do_sample=False, num_beams=3, max_new_tokens=STEPS)
@@ -124,7 +127,7 @@ def finding(model):
     return kept != whole
 ''',
     "padded": '''
-def finding(model):
+def finding(model, tolerance):
     """Each prompt's greedy reply in a left-padded batch against the prompt alone."""
     width = max(len(prompt) for prompt in PROMPTS)
     ids = torch.tensor([[PAD] * (width - len(prompt)) + prompt for prompt in PROMPTS])
@@ -141,24 +144,25 @@ def finding(model):
     return differs
 ''',
     "classifier": '''
-def finding(model):
+def finding(model, tolerance):
     """001's classifier (the causal LM's head as its score) against the causal LM: the last position's scores."""
     with tempfile.TemporaryDirectory() as folder:
         model.save_pretrained(folder)
         stored = "lm_head.weight" in safe_open(f"{folder}/model.safetensors", framework="pt").keys()
         classifier = AutoModelForSequenceClassification.from_pretrained(
-            folder, num_labels=model.config.vocab_size, key_mapping={"lm_head.weight": "score.weight"} if stored else None).eval()
+            folder, num_labels=model.config.vocab_size, key_mapping={"lm_head.weight": "score.weight"} if stored else None)
+        classifier = classifier.to(model.dtype).eval()
         if not stored:  # a tied save: the head is the embedding
             classifier.score.weight = classifier.get_input_embeddings().weight
     with torch.no_grad():
         causal = model(PROMPT).logits[0, -1].float()
         classified = classifier(PROMPT).logits[0].float()
     moved = (causal - classified).abs().max().item()
-    print(f"the classifier's scores and the causal LM's last-position scores differ by up to {moved:.4g} (tolerance {TOLERANCE})")
-    return moved > TOLERANCE
+    print(f"the classifier's scores and the causal LM's last-position scores differ by up to {moved:.4g} (tolerance {tolerance})")
+    return moved > tolerance
 ''',
     "stored_head": '''
-def finding(model):
+def finding(model, tolerance):
     """001's key_mapping renames the lm_head.weight a checkpoint stores: does a save of this family store one?"""
     with tempfile.TemporaryDirectory() as folder:
         model.save_pretrained(folder)
@@ -168,12 +172,11 @@ def finding(model):
     return "lm_head.weight" not in keys
 ''',
     "unwritten": '''
-def finding(model):
-    print("no reproduction of this claim's comparison is written yet: see the verdict above")
-    sys.exit(2)
+def finding(model, tolerance):
+    raise NotImplementedError("no reproduction of this claim's comparison is written yet: see the verdict above")
 ''',
     "crash": '''
-def finding(model):
+def finding(model, tolerance):
     """The call that raised inside transformers."""
     try:
         with torch.no_grad():
@@ -193,12 +196,16 @@ TEMPLATE = '''"""{family} — {claim}: {claim_text}
 Red in `genspec families` on transformers {release}: {verdict}
 
 Reproduces it with torch and transformers alone: the family's tiny config and the tiny checkpoint's weights (seed {seed}),
-the token ids the proof used, and the two computations the claim compares. Exits 1 while the finding holds, 0 once a
-release removes it.
+the token ids the proof used, and the two computations the claim compares, in float32 and in float64 (the arbiter of
+rounding). Exits 1 while the finding holds in both, 0 once a release removes it (or float64 shows it was rounding), 2 when
+the script itself cannot run, saying why.
 """
 
+import copy
+import hashlib
 import inspect
 import json
+import pathlib
 import re
 import sys
 import tempfile
@@ -217,14 +224,44 @@ SEED, EMBEDDING_GAIN, LAYER_GAIN = {seed}, {embedding_gain}, {layer_gain}
 PROMPT = torch.tensor([{prompt}])  # the articles' how-are-you chat, in Qwen3's token ids
 PROMPTS = [{prompt}, {other_prompt}]  # and why-are-you-running, the batch's other row
 PREFIX, LATER = torch.tensor([{prefix}]), torch.tensor([{later}])  # "Hi dog", then " how are you?"
-PAD, STEPS, TOLERANCE = {pad}, 6, {tolerance}
+PAD, STEPS = {pad}, 6
+# the proof's kernel tolerance, per dtype (genspec's tolerances.py): a difference within it is the order kernels sum in
+TOLERANCE = {tolerance}
+CHECKPOINT_SHA256 = {sha256!r}  # the tiny checkpoint's weights, as genspec built them
 {weights}
 {check}
 
+def weights_sha256(model):
+    """The hash genspec's tiny.json gives a build: every safetensors file save_pretrained writes, in name order."""
+    digest = hashlib.sha256()
+    with tempfile.TemporaryDirectory() as folder:
+        model.save_pretrained(folder)
+        for path in sorted(pathlib.Path(folder).glob("*.safetensors")):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 if __name__ == "__main__":
     print(f"{{MODEL_TYPE}} on transformers {{transformers.__version__}}, torch {{torch.__version__}}")
-    model = built(CONFIG, SEED, EMBEDDING_GAIN, LAYER_GAIN)
-    holds = finding(model)
+    try:  # anything the script itself cannot do is no finding: exit 2, saying what
+        model = built(CONFIG, SEED, EMBEDDING_GAIN, LAYER_GAIN)
+        sha256 = weights_sha256(model)
+        print(f"weights sha256 {{sha256[:12]}}: " + ("the tiny checkpoint's" if sha256 == CHECKPOINT_SHA256 else
+              f"not the tiny checkpoint's ({{CHECKPOINT_SHA256[:12]}}): this release initializes the family otherwise"))
+        print("in float32:")
+        holds = finding(model, TOLERANCE["float32"])
+    except Exception as error:
+        print(f"could not run: {{type(error).__name__}}: {{error}}")
+        sys.exit(2)
+    try:  # float64 is the arbiter: a difference float32 rounding made is gone there
+        print("in float64, the arbiter of rounding:")
+        exact = finding(copy.deepcopy(model).double(), TOLERANCE["float64"])
+    except Exception as error:
+        print(f"float64 could not run ({{type(error).__name__}}: {{error}}): the float32 verdict stands")
+        exact = holds
+    if holds and not exact:
+        print("float32 rounding: the finding is gone in float64")
+    holds = holds and exact
     print("the finding holds" if holds else "the finding is gone on this release")
     sys.exit(1 if holds else 0)
 '''
@@ -243,7 +280,7 @@ def script(family: str, claim: str, claim_text: str, verdict: str, checkpoint: P
         config=json.dumps(config, sort_keys=True),
         seed=manifest["seed"] + recipe["seed_shift"], embedding_gain=recipe["embedding_gain"], layer_gain=recipe["layer_gain"],
         prompt=ids["prompt"], other_prompt=ids["other_prompt"], prefix=ids["prefix"], later=ids["later"], pad=ids["pad"],
-        tolerance=TOLERANCE, weights=WEIGHTS, check=CHECKS[kind])
+        tolerance=TOLERANCE, sha256=manifest.get("weights sha256", ""), weights=WEIGHTS, check=CHECKS[kind])
 
 
 def token_ids(tokenizer) -> dict:
