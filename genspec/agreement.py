@@ -103,3 +103,21 @@ def _parted(step, left, right, left_row, right_row, bound, names) -> str:
     return (f"{names[0]} and {names[1]} part at step {step} after {step} equal steps: {names[0]} chose {left[step]}, "
             f"{names[1]} {right[step]}; margins {_margins_text(left_row, right_row)}, more than the near-tie bound "
             f"{bound:g}: not rounding. {names[0]}: {left[:step + 3]}, {names[1]}: {right[:step + 3]}")
+
+
+def assert_scores_agree(observed: torch.Tensor, expected: torch.Tensor, atol: float, what: str, dimensions: Sequence[str]) -> None:
+    """Two computations' scores of the same text, equal up to the kernel tolerance `atol`, or an AssertionError in the claim's
+    words: what was compared, how many scores differ beyond the tolerance, the largest difference, where (`dimensions` names
+    each axis; an axis of one is not named) and both values."""
+    wide = torch.float64 if torch.float64 in (observed.dtype, expected.dtype) else torch.float32
+    observed, expected = observed.detach().to(wide).cpu(), expected.detach().to(wide).cpu()
+    if observed.shape != expected.shape:
+        raise AssertionError(f"{what}: the scores have shape {tuple(observed.shape)} against {tuple(expected.shape)}")
+    difference = (observed - expected).abs().nan_to_num(nan=float("inf"))
+    beyond = int((difference > atol).sum())
+    if not beyond:
+        return
+    where = torch.unravel_index(difference.argmax(), difference.shape)
+    place = ", ".join(f"{name} {int(index)}" for name, index, size in zip(dimensions, where, difference.shape, strict=True) if size > 1)
+    raise AssertionError(f"{what}: {beyond:,} of {difference.numel():,} scores differ by more than the kernel tolerance {atol:g}; the largest "
+                         f"by {difference.max().item():.4g}, at {place}: {observed[where].item():.6g} against {expected[where].item():.6g}")

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from genspec.agreement import same_choice
+from genspec.agreement import assert_scores_agree, same_choice
 from genspec.reports import observations, pictures
 from genspec.run.applicability import CannotShow
 from genspec.run.loading import token_texts
@@ -30,7 +30,7 @@ def test_later_tokens_do_not_change_dog(dog_logits, settings, recorded):
     recorded({text: observations.scores(row) for text, row in dog_logits.items()})
     short, long = dog_logits["Hi dog"], dog_logits["Hi dog how are you?"]
     # Same value up to the reshaped-product tolerance (2 vs 6 rows, see tolerances.py)...
-    torch.testing.assert_close(long, short, rtol=0, atol=kernel_atol(settings.dtype))
+    assert_scores_agree(long, short, kernel_atol(settings.dtype), '"dog" scored in "Hi dog how are you?" against in "Hi dog"', ("token",))
     # ...and the same prediction, or a near-tie that rounding decides.
     same_choice(long, short, near_tie_bound(settings.dtype), '"dog" in the long and the short text: ')
 
@@ -61,7 +61,8 @@ def test_continuations_never_change_prefix_logits(model, settings):
         with torch.inference_mode():
             alone = model(torch.tensor([prefix], device=device)).logits
             extended = model(torch.tensor([prefix + continuation], device=device)).logits[:, : len(prefix)]
-        torch.testing.assert_close(extended, alone, rtol=0, atol=atol)
+        assert_scores_agree(extended, alone, atol, f"the prefix {prefix} scored with the continuation {continuation} against alone",
+                            ("row", "prefix position", "token"))
         for position in range(len(prefix)):
             same_choice(extended[0, position], alone[0, position], near_tie_bound(settings.dtype), f"position {position}: ")
 

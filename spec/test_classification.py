@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from genspec import loops, stored
-from genspec.agreement import agree, same_choice
+from genspec.agreement import agree, assert_scores_agree, same_choice
 from genspec.classification import TIED_FORM, check_score_is_stored_head, head_bias_the_score_lacks, shared_with
 from genspec.reports import observations, pictures
 from genspec.run.applicability import CannotShow, NotApplicable
@@ -75,7 +75,8 @@ def test_single_text_is_classified_by_its_last_token(classifier, model, forward_
     recorded({"classifier logits": observations.scores(classified)})
     # One pooled row through score vs all rows through lm_head: a reshaped product (tolerances.py).
     why = head_bias_the_score_lacks(classifier, model)
-    torch.testing.assert_close(classified, observed.logits[:, -1], rtol=0, atol=kernel_atol(settings.dtype), msg=lambda said: why + said)
+    assert_scores_agree(classified, observed.logits[:, -1], kernel_atol(settings.dtype),
+                        f"{why}001's classifier against the causal LM's last position", ("row", "token"))
     same_choice(classified[0], observed.logits[0, -1], near_tie_bound(settings.dtype), "classifier and causal LM: ")
 
 
@@ -101,7 +102,8 @@ def test_padded_batch_is_classified_by_the_last_non_pad_token(classifier_with_pa
         classified = classifier_with_pad(**batch).logits
         causal = model(**batch).logits[torch.arange(2, device=settings.device), last_real]
     why = head_bias_the_score_lacks(classifier_with_pad, model)
-    torch.testing.assert_close(classified, causal, rtol=0, atol=kernel_atol(settings.dtype), msg=lambda said: why + said)
+    assert_scores_agree(classified, causal, kernel_atol(settings.dtype),
+                        f"{why}001's classifier against the causal LM at each row's last non-pad token ({side} padding)", ("row", "token"))
     for row in range(2):
         same_choice(classified[row], causal[row], near_tie_bound(settings.dtype), f"row {row}: ")
 

@@ -20,7 +20,7 @@ from transformers.generation import (
 )
 
 from genspec import loops, state
-from genspec.agreement import agree
+from genspec.agreement import agree, assert_scores_agree
 from genspec.reports import observations, pictures
 from genspec.run.applicability import CannotShow, NotApplicable
 from genspec.run.loading import prompt_text, token_texts
@@ -265,7 +265,8 @@ def test_cached_and_uncached_scores_agree(model, prompt_ids, greedy_results, gre
         uncached = model(greedy_results[PROMPT]).logits[0, prompt_ids.shape[1] - 1 : -1]
     step_scores = greedy_step_scores[PROMPT]  # one row per generated token
     # One token at a time against the whole sequence at once: reshaped products (tolerances.py).
-    torch.testing.assert_close(step_scores, uncached.float(), rtol=0, atol=kernel_atol(settings.dtype))
+    assert_scores_agree(step_scores, uncached, kernel_atol(settings.dtype),
+                        "generate()'s scores step by step, carrying its state, against one uncached pass over the result", ("step", "token"))
 
 
 class Sampling(NamedTuple):

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from genspec.agreement import same_choice
+from genspec.agreement import assert_scores_agree, same_choice
 from genspec.reports import observations, pictures
 from genspec.run.printed import PROMPTS
 from genspec.run.tolerances import kernel_atol, near_tie_bound, softmax_sum_bound
@@ -113,6 +113,7 @@ def test_batch_rows_score_like_single_texts(model, tokenizer, settings):
             alone = model(**tokenizer(text, return_tensors="pt").to(settings.device)).logits[0]
             n = alone.shape[0]
             # A batch of 3 and a single text are differently shaped products (see tolerances.py).
-            torch.testing.assert_close(logits[row, :n], alone, rtol=0, atol=kernel_atol(settings.dtype))
+            assert_scores_agree(logits[row, :n], alone, kernel_atol(settings.dtype), f"row {row} of the batch against {text!r} alone",
+                                ("position", "token"))
             for position in range(n):
                 same_choice(logits[row, position], alone[position], near_tie_bound(settings.dtype), f"row {row}, position {position}: ")

@@ -7,6 +7,7 @@ measured drift keep the verdict; a token chosen by a margin larger than rounding
 import pytest
 import torch
 
+from genspec import agreement
 from genspec.agreement import agree, same_choice
 from genspec.run.tolerances import kernel_atol, near_tie_bound
 
@@ -88,3 +89,17 @@ def test_same_choice_of_one_text():
     moved[0] += 5
     with pytest.raises(AssertionError, match="top-1 1 in one and 0 in the other"):
         same_choice(row, moved, BOUND)
+
+
+def test_scores_that_differ_are_worded_as_the_claim_compares_them():
+    """What was compared, how many scores differ beyond the tolerance, the largest difference, where and both values — never a
+    test library's "Tensor-likes are not close!"."""
+    expected = torch.zeros(1, 3, 5)
+    observed = expected.clone()
+    observed[0, 2, 4], observed[0, 1, 0] = 0.25, 1e-5
+    agreement.assert_scores_agree(observed, observed + 1e-5, 1e-4, "the same", ("row", "prefix position", "token"))
+    with pytest.raises(AssertionError) as said:
+        agreement.assert_scores_agree(observed, expected, 1e-4, "the prefix [1, 2, 3] scored with the continuation [4] against alone",
+                                      ("row", "prefix position", "token"))
+    assert str(said.value) == ("the prefix [1, 2, 3] scored with the continuation [4] against alone: 1 of 15 scores differ by more than the "
+                               "kernel tolerance 0.0001; the largest by 0.25, at prefix position 2, token 4: 0.25 against 0")
