@@ -31,6 +31,7 @@ class Reader:
         self.model, self.use_cache = model, use_cache
         self.returned_as, self.state, self.tokens_read = None, None, 0
         self.summary = None  # what the first step handed back (state.Summary), once it has run
+        self.start = 0  # where the model's own forward numbers the text's first token (numbering_start), once the first step has run
         parameters = state.forward_parameters(model)
         self.takes_cache_position = "cache_position" in parameters  # transformers 4.x: Mamba's state needs it
         # generate() numbers each new token from the state where the forward takes position_ids; some forwards handed a state
@@ -50,6 +51,7 @@ class Reader:
             first = self.summary is None and self.use_cache is not False
             output = self.model(ids, **({"use_cache": first} if self.takes_use_cache else {}), **self.last_logits_only)
             if self.summary is None:  # the first step reads the prompt and shows what the model hands back
+                self.start = numbering_start(self.model, ids) if self.takes_position_ids else 0
                 self.returned_as, self.state = state.handed_back(self.model, output) if self.use_cache is not False else (None, None)
                 self.summary = state.summary(self.returned_as, self.state)
                 if self.use_cache and self.summary.nothing:
@@ -61,10 +63,11 @@ class Reader:
         return output.logits[:, -1, :]
 
     def _positions(self, ids):
-        """Where the new tokens stand in the text, as generate() hands them to a forward fed its state. The first step's whole
-        text is numbered by the model itself: where generate() numbers it otherwise (RoBERTa-style positions after the padding
-        id), that is generate() departing from the model's forward, and G1 stays red saying so."""
-        new = torch.arange(self.tokens_read, ids.shape[1], device=ids.device)
+        """Where the new tokens stand in the text, numbered as the model's own forward numbers the whole text, at every step: the
+        first step's text is numbered by the model itself, and each later token continues from there. Where generate() numbers
+        them otherwise (from 0, where RoBERTa-style positions start after the padding id), generate() departs from the model's
+        forward, and the G cells stay red saying so."""
+        new = torch.arange(self.tokens_read, ids.shape[1], device=ids.device) + self.start
         return ({"cache_position": new} if self.takes_cache_position else {}) | \
             ({"position_ids": new.expand(ids.shape[0], -1)} if self.takes_position_ids else {})
 
@@ -72,6 +75,23 @@ class Reader:
         """Beams: each surviving path keeps its parent's state."""
         if self.state is not None:
             self.state = state.reordered(self.state, parent)
+
+
+def numbering_start(model, ids) -> int:
+    """Where `model`'s own forward, given no position_ids, numbers the first token of `ids`: 0, or after its padding id (RoBERTa
+    and its kin count positions from padding_idx + 1). Found by asking the forward with each numbering (the same call, so the
+    same kernels: equal bit for bit where the numbering is the model's), once per model."""
+    if hasattr(model, "_genspec_numbering_start"):
+        return model._genspec_numbering_start
+    pad = getattr(model.config, "pad_token_id", None)
+    found, own = 0, model(ids, use_cache=False).logits[:, -1]
+    for start in dict.fromkeys([0] + ([pad + 1] if isinstance(pad, int) and pad >= 0 else [])):
+        positions = torch.arange(start, start + ids.shape[1], device=ids.device).expand(ids.shape[0], -1)
+        if torch.equal(model(ids, position_ids=positions, use_cache=False).logits[:, -1], own):
+            found = start
+            break
+    model._genspec_numbering_start = found
+    return found
 
 
 def _takes_any_keyword(model) -> bool:
