@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import transformers
 
-from genspec.run.applicability import Unjudged
+from genspec.run.unjudged import Unjudged
 
 TRANSFORMERS_HOME = Path(transformers.__file__).resolve().parent
 # Exceptions that are verdicts, not crashes: a failed check, pytest's own outcomes, a claim the model cannot be judged on.

@@ -22,35 +22,15 @@ from transformers import AutoConfig, AutoModelForSequenceClassification
 from transformers.models.auto.modeling_auto import MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING
 
 from genspec.embedded import model_card
+from genspec.run.unjudged import CANNOT_SHOW, NOT_APPLICABLE, CannotShow, NotApplicable, Unjudged  # noqa: F401 (the one rule's verdicts, named here too)
 
 ARTICLE_MODEL = "Qwen3-0.6B"
-NOT_APPLICABLE = "not applicable: "
-CANNOT_SHOW = "cannot show: "
 # What the article's printed numbers depend on: the tree, the weight count, every shape.
 CONFIGURATION_KEYS = ("model_type", "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
                       "num_key_value_heads", "head_dim", "hidden_act", "attention_bias", "rms_norm_eps")
 SHOWN = 3  # differences named in a reason
 # The markers of tests of the articles' own numbers and token ids, as against a claim's general form.
 ARTICLE_MARKERS = ("article_config", "article_tokenizer")
-
-
-class Unjudged(Exception):
-    """A claim this test cannot judge on this model, and why (the message)."""
-
-    prefix = ""
-
-
-class NotApplicable(Unjudged):
-    """The model lacks the part of the articles the claim is about (a key/value cache, a beam search, a pad token)."""
-
-    prefix = NOT_APPLICABLE
-
-
-class CannotShow(Unjudged):
-    """The model has the part, but what it does here cannot decide the claim (a continuation too repetitive to tell two loops
-    apart): a verdict about the evidence, distinct from a refutation."""
-
-    prefix = CANNOT_SHOW
 
 
 def only_values(named) -> bool:
