@@ -67,9 +67,9 @@ class Reader:
         first step's text is numbered by the model itself, and each later token continues from there. Where generate() numbers
         them otherwise (from 0, where RoBERTa-style positions start after the padding id), generate() departs from the model's
         forward, and the G cells stay red saying so."""
-        new = torch.arange(self.tokens_read, ids.shape[1], device=ids.device) + self.start
+        new = torch.arange(self.tokens_read, ids.shape[1], device=ids.device)  # where they go in the state: counted from 0
         return ({"cache_position": new} if self.takes_cache_position else {}) | \
-            ({"position_ids": new.expand(ids.shape[0], -1)} if self.takes_position_ids else {})
+            ({"position_ids": (new + self.start).expand(ids.shape[0], -1)} if self.takes_position_ids else {})
 
     def follow(self, parent):
         """Beams: each surviving path keeps its parent's state."""

@@ -18,12 +18,15 @@ from genspec.run.tolerances import KERNEL_ATOL
 # What each claim compares, as the script's own check (COMPARISONS' keys are the claims reproduced this way).
 COMPARISONS = {
     "K1": "prefix", "K3": "prefix", "K4": "prefix",  # a prefix's scores with and without later tokens
-    "G1": "greedy_loop", "G2": "greedy_loop", "G6": "greedy_loop",  # the cached loop against generate()
+    "G1": "greedy_loop",  # the cached greedy loop against generate(do_sample=False)
+    "G2": "eos_stop",  # an eos id generate() and the loop are told, and each of the checkpoint's made the top score: both end there
+    "G6": "sampling",  # the sampling loop against generate(do_sample=True) under the same seeds
     "G4": "uncached_loop",  # the whole text read each step against generate() carrying its state
-    "G8": "beams",  # generate(num_beams=3) with its state reordered against without a state
+    "G8": "beams",  # the beam loop against generate(num_beams=3)
     "G10": "padded",  # a left-padded batch against each prompt alone
-    "S5": "padded",
-    "C2": "classifier", "C3": "classifier",  # 001's classifier against the causal LM's head
+    "S5": "rows",  # one forward's rows of a right-padded batch against each text alone
+    "C2": "classifier",  # 001's classifier against the causal LM's last (non-pad) position, alone and in padded batches
+    "C3": "classify_loop",  # the classification loop against greedy generate()
     "C1": "stored_head",  # what the checkpoint stores for 001's key_mapping to rename
 }
 # The proof's kernel tolerance, per dtype (genspec/run/tolerances.py says where each comes from): a difference within it is the
@@ -54,6 +57,78 @@ def built(config, seed, embedding_gain, layer_gain):
     return model.eval()
 '''
 
+# 001's classifier over the causal LM's weights, as the C scripts build it.
+CLASSIFIER = '''
+def classifier_of(model):
+    """AutoModelForSequenceClassification from the model's save, its score the stored lm_head.weight (001's key_mapping), or
+    the embedding where a tied save stores none."""
+    with tempfile.TemporaryDirectory() as folder:
+        model.save_pretrained(folder)
+        stored = "lm_head.weight" in safe_open(f"{folder}/model.safetensors", framework="pt").keys()
+        classifier = AutoModelForSequenceClassification.from_pretrained(
+            folder, num_labels=model.config.vocab_size, key_mapping={"lm_head.weight": "score.weight"} if stored else None)
+        classifier = classifier.to(model.dtype).eval()
+        if not stored:
+            classifier.score.weight = classifier.get_input_embeddings().weight
+    return classifier
+'''
+
+# The loop the G scripts share: as genspec's (genspec/loops.py), written out.
+LOOP = '''
+STATE_NAMES = ("cache", "past_key_values", "cache_params", "state", "mems")
+
+
+def numbering_start(model, ids):
+    """Where the model's own forward numbers a text's first token: 0, or after its padding id (RoBERTa-style positions)."""
+    own = model(ids, use_cache=False).logits[:, -1]
+    pad = model.config.pad_token_id
+    for start in dict.fromkeys([0] + ([pad + 1] if isinstance(pad, int) and pad >= 0 else [])):
+        numbered = model(ids, position_ids=torch.arange(start, start + ids.shape[1])[None], use_cache=False).logits[:, -1]
+        if torch.equal(numbered, own):
+            return start
+    return 0
+
+
+def argmax(scores, ids):
+    return scores.argmax().item()
+
+
+def loop(model, prompt, steps, choose, stop=(), start=None):
+    """The loop the articles write: the state the model hands back fed back with the newest token, numbered as the model's own
+    forward numbers the whole text (a model that hands back nothing reads the whole text each step)."""
+    takes = set(inspect.signature(model.forward).parameters)
+    if start is None:
+        start = numbering_start(model, prompt) if "position_ids" in takes else 0
+    ids, state, name, new = prompt, None, None, []
+    for _ in range(steps):
+        if name is None:
+            output = model(ids, use_cache=True)
+            name = next((key for key in STATE_NAMES if output.get(key) is not None), None)
+        else:
+            position = torch.tensor([ids.shape[1] - 1])
+            extra = {"position_ids": (position + start)[None]} if "position_ids" in takes else {}
+            extra |= {"cache_position": position} if "cache_position" in takes else {}
+            output = model(ids[:, -1:], **{name: state}, use_cache=True, **extra)
+        state = output.get(name) if name else None
+        name = name if state is not None else None
+        token = choose(output.logits[0, -1], ids)
+        new.append(token)
+        ids = torch.cat([ids, torch.tensor([[token]])], dim=-1)
+        if token in stop:
+            break
+    return new
+
+
+def parted(loop_name, looped, generated):
+    print(f"{loop_name}: {looped}\\ngenerate(): {generated}")
+    step = next((i for i, (a, b) in enumerate(zip(looped, generated)) if a != b), None)
+    if step is None and len(looped) == len(generated):
+        print("they agree at every step")
+        return False
+    print(f"they part at step {step if step is not None else min(len(looped), len(generated))}")
+    return True
+'''
+
 CHECKS = {
     "prefix": '''
 def finding(model, tolerance):
@@ -66,39 +141,111 @@ def finding(model, tolerance):
           f"(tolerance {tolerance})")
     return moved > tolerance
 ''',
-    "greedy_loop": '''
-STATE_NAMES = ("cache", "past_key_values", "cache_params", "state", "mems")
-
+    "greedy_loop": LOOP + '''
 
 def finding(model, tolerance):
-    """The greedy loop the articles write (the state fed back with the newest token and its position) against generate()."""
+    """G1: the greedy loop the articles write (the state fed back with the newest token, numbered as the model numbers the
+    text) against generate(do_sample=False)."""
     with torch.no_grad():
         generated = model.generate(PROMPT, attention_mask=torch.ones_like(PROMPT), do_sample=False, max_new_tokens=STEPS)
         generated = generated[0, PROMPT.shape[1]:].tolist()
-        ids, state, name, looped = PROMPT, None, None, []
+        looped = loop(model, PROMPT, len(generated), argmax)
+    return parted("the loop", looped, generated)
+''',
+    "eos_stop": LOOP + '''
+EOS_STEP = 6  # the step at which each of the checkpoint's eos ids is made the model's top score
+
+
+def finding(model, tolerance):
+    """G2: generation ends at the end-of-sequence token — told an eos id its greedy reply reaches, generate() and the loop end
+    on it with the same tokens; each eos id the checkpoint names, made the model's top score at one step, ends both there."""
+    holds = False
+    with torch.no_grad():
+        reply = model.generate(PROMPT, attention_mask=torch.ones_like(PROMPT), do_sample=False, max_new_tokens=32)[0, PROMPT.shape[1]:].tolist()
+        stop_at = next((i for i in range(4, len(reply)) if reply[i] not in reply[:i]), None)
+        if stop_at is not None:
+            eos = reply[stop_at]
+            generated = model.generate(PROMPT, attention_mask=torch.ones_like(PROMPT), do_sample=False, max_new_tokens=32, eos_token_id=eos)
+            looped = loop(model, PROMPT, 32, argmax, stop={eos})
+            print(f"told eos_token_id={eos} (its greedy reply's step {stop_at}):")
+            holds |= parted("the loop", looped, generated[0, PROMPT.shape[1]:].tolist())
         takes = set(inspect.signature(model.forward).parameters)
-        for _ in range(len(generated)):
-            if state is None:
-                output = model(ids, use_cache=True)
-                name = next((key for key in STATE_NAMES if output.get(key) is not None), None)
-            else:
-                position = torch.tensor([[ids.shape[1] - 1]])
-                extra = {"position_ids": position} if "position_ids" in takes else {}
-                extra |= {"cache_position": position[0]} if "cache_position" in takes else {}
-                output = model(ids[:, -1:], **{name: state}, use_cache=True, **extra)
-            state = output.get(name) if name else None
-            token = output.logits[0, -1].argmax().item()
-            looped.append(token)
-            ids = torch.cat([ids, torch.tensor([[token]])], dim=-1)
-            if state is None:  # nothing handed back: the loop reads the whole text each step
-                name = None
-    parted = next((step for step, (a, b) in enumerate(zip(looped, generated)) if a != b), None)
-    print(f"the loop: {looped}\\ngenerate(): {generated}")
-    if parted is None:
-        print("they agree at every step")
-        return False
-    print(f"they part at step {parted}: the loop took {looped[parted]}, generate() {generated[parted]}")
-    return True
+        start = numbering_start(model, PROMPT) if "position_ids" in takes else 0  # asked before the hook counts forward calls
+        for eos in CHECKPOINT_EOS:
+            calls = []
+
+            def eos_on_top(_module, _inputs, output, eos=eos):
+                if len(calls) == EOS_STEP:
+                    output.logits[:, -1, eos] = output.logits[:, -1].max() + 1
+                calls.append(None)
+                return output
+
+            hook = model.register_forward_hook(eos_on_top)
+            try:
+                generated = model.generate(PROMPT, attention_mask=torch.ones_like(PROMPT), do_sample=False, max_new_tokens=32)
+                generated = generated[0, PROMPT.shape[1]:].tolist()
+                calls.clear()
+                looped = loop(model, PROMPT, 32, argmax, stop=set(CHECKPOINT_EOS), start=start)
+            finally:
+                hook.remove()
+            for who, new in (("generate()", generated), ("the loop", looped)):
+                ended = new[-1:] == [eos] and len(new) == EOS_STEP + 1
+                print(f"eos {eos} the top score at step {EOS_STEP}: {who} " + ("ended there" if ended else f"went on: {len(new)} tokens, {new[-3:]}"))
+                holds |= not ended
+    return holds
+''',
+    "sampling": LOOP + '''
+SEEDS, SAMPLED_STEPS = (0, 1), 8
+EDITS = {"temperature": 0.6, "top_k": 20, "top_p": 0.95}  # the model card's, which the proof passes where a config does not sample
+
+
+def edited_draw(generator):
+    def draw(scores, ids):
+        scores = scores.float() / EDITS["temperature"]
+        scores = scores.masked_fill(scores < scores.topk(EDITS["top_k"]).values[..., -1:], float("-inf"))
+        ascending, order = scores.sort(dim=-1)
+        drop = ascending.softmax(dim=-1).cumsum(dim=-1) <= 1 - EDITS["top_p"]
+        drop[..., -1] = False
+        scores = scores.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
+        return torch.multinomial(scores.softmax(dim=-1), num_samples=1, generator=generator).item()
+    return draw
+
+
+def finding(model, tolerance):
+    """G6: the sampling loop (temperature, top-k, top-p, then a draw from a generator under the seed) against
+    generate(do_sample=True) under the same seed."""
+    holds = False
+    with torch.no_grad():
+        for seed in SEEDS:
+            torch.manual_seed(seed)
+            generated = model.generate(OTHER, attention_mask=torch.ones_like(OTHER), do_sample=True, max_new_tokens=SAMPLED_STEPS, **EDITS)
+            looped = loop(model, OTHER, SAMPLED_STEPS, edited_draw(torch.Generator().manual_seed(seed)))
+            print(f"under seed {seed}:")
+            holds |= parted("the sampling loop", looped, generated[0, OTHER.shape[1]:].tolist())
+    return holds
+''',
+    "beams": '''
+BEAMS = 3
+
+
+def beam_loop(model, prompt, steps):
+    """001's walk of the tree: keep the BEAMS paths of highest summed log-probability; each step reads every path whole."""
+    beams, scores = prompt.repeat(BEAMS, 1), torch.full((BEAMS,), float("-inf"))
+    scores[0] = 0.0  # one live path at the start
+    for _ in range(steps):
+        log_probs = model(beams).logits[:, -1].float().log_softmax(dim=-1)
+        scores, flat = (scores[:, None] + log_probs).view(-1).topk(BEAMS)
+        beams = torch.cat([beams[flat // log_probs.shape[-1]], (flat % log_probs.shape[-1])[:, None]], dim=-1)
+    return beams[scores.argmax()][prompt.shape[1]:].tolist()
+
+
+def finding(model, tolerance):
+    """G8: the beam loop against generate(num_beams=3, do_sample=False)."""
+    with torch.no_grad():
+        generated = model.generate(PROMPT, attention_mask=torch.ones_like(PROMPT), do_sample=False, num_beams=BEAMS, max_new_tokens=STEPS)
+        looped = beam_loop(model, PROMPT, STEPS)
+    print(f"the beam loop's best beam: {looped}\\ngenerate(num_beams={BEAMS}): {generated[0, PROMPT.shape[1]:].tolist()}")
+    return looped != generated[0, PROMPT.shape[1]:].tolist()
 ''',
     "uncached_loop": '''
 def finding(model, tolerance):
@@ -115,16 +262,20 @@ def finding(model, tolerance):
           + f" (tolerance {tolerance})")
     return max(moved) > tolerance
 ''',
-    "beams": '''
+    "rows": '''
 def finding(model, tolerance):
-    """generate(num_beams=3) carrying its state between steps against the same search reading the whole text each step."""
+    """S5: one forward pass over a right-padded batch scores each row's positions as the text alone."""
+    width = max(len(text) for text in TEXTS)
+    ids = torch.tensor([text + [PAD] * (width - len(text)) for text in TEXTS])
+    mask = torch.tensor([[1] * len(text) + [0] * (width - len(text)) for text in TEXTS])
+    moved = []
     with torch.no_grad():
-        kept = model.generate(PROMPT, attention_mask=torch.ones_like(PROMPT), do_sample=False, num_beams=3, max_new_tokens=STEPS)
-        whole = model.generate(PROMPT, attention_mask=torch.ones_like(PROMPT), do_sample=False, num_beams=3, max_new_tokens=STEPS,
-                               use_cache=False)
-    kept, whole = kept[0, PROMPT.shape[1]:].tolist(), whole[0, PROMPT.shape[1]:].tolist()
-    print(f"with its state: {kept}\\nwithout:        {whole}")
-    return kept != whole
+        batched = model(ids, attention_mask=mask).logits
+        for row, text in enumerate(TEXTS):
+            alone = model(torch.tensor([text])).logits[0]
+            moved.append((batched[row, : len(text)].double() - alone.double()).abs().max().item())
+    print("largest difference per row, in the batch against alone: " + ", ".join(f"{value:.3g}" for value in moved) + f" (tolerance {tolerance})")
+    return max(moved) > tolerance
 ''',
     "padded": '''
 def finding(model, tolerance):
@@ -143,23 +294,41 @@ def finding(model, tolerance):
             differs |= batched[row][: len(single)] != single
     return differs
 ''',
-    "classifier": '''
+    "classifier": CLASSIFIER + '''
+
 def finding(model, tolerance):
-    """001's classifier (the causal LM's head as its score) against the causal LM: the last position's scores."""
-    with tempfile.TemporaryDirectory() as folder:
-        model.save_pretrained(folder)
-        stored = "lm_head.weight" in safe_open(f"{folder}/model.safetensors", framework="pt").keys()
-        classifier = AutoModelForSequenceClassification.from_pretrained(
-            folder, num_labels=model.config.vocab_size, key_mapping={"lm_head.weight": "score.weight"} if stored else None)
-        classifier = classifier.to(model.dtype).eval()
-        if not stored:  # a tied save: the head is the embedding
-            classifier.score.weight = classifier.get_input_embeddings().weight
+    """C2: 001's classifier (the causal LM's head as its score) scores a text by its last token — alone, and in a batch padded
+    either side by its last non-pad token (a pad token set) — as the causal LM scores that position."""
+    classifier = classifier_of(model)
+    classifier.config.pad_token_id = PAD
+    moved = {}
     with torch.no_grad():
-        causal = model(PROMPT).logits[0, -1].float()
-        classified = classifier(PROMPT).logits[0].float()
-    moved = (causal - classified).abs().max().item()
-    print(f"the classifier's scores and the causal LM's last-position scores differ by up to {moved:.4g} (tolerance {tolerance})")
-    return moved > tolerance
+        moved["one text"] = (model(PROMPT).logits[0, -1].double() - classifier(PROMPT).logits[0].double()).abs().max().item()
+        width = max(len(text) for text in TEXTS[:2])
+        for side in ("right", "left"):
+            pads = [[PAD] * (width - len(text)) for text in TEXTS[:2]]
+            ids = torch.tensor([text + pad if side == "right" else pad + text for text, pad in zip(TEXTS[:2], pads)])
+            mask = (torch.tensor([[1] * len(text) + [0] * len(pad) if side == "right" else [0] * len(pad) + [1] * len(text)
+                                  for text, pad in zip(TEXTS[:2], pads)]))
+            last = (mask * torch.arange(width)).argmax(-1)
+            causal = model(ids, attention_mask=mask).logits[torch.arange(2), last]
+            moved[f"a batch padded {side}"] = (causal.double() - classifier(ids, attention_mask=mask).logits.double()).abs().max().item()
+    print("the classifier's scores against the causal LM's at the last (non-pad) token: "
+          + ", ".join(f"{what} by up to {value:.4g}" for what, value in moved.items()) + f" (tolerance {tolerance})")
+    return max(moved.values()) > tolerance
+''',
+    "classify_loop": CLASSIFIER + LOOP + '''
+
+def finding(model, tolerance):
+    """C3: classify the text, append the class, repeat — 001's classifier in a for-loop — against greedy generate()."""
+    classifier = classifier_of(model)
+    with torch.no_grad():
+        generated = model.generate(PROMPT, attention_mask=torch.ones_like(PROMPT), do_sample=False, max_new_tokens=STEPS)
+        ids, classified = PROMPT, []
+        for _ in range(STEPS):
+            classified.append(classifier(ids).logits[0].argmax().item())
+            ids = torch.cat([ids, torch.tensor([[classified[-1]]])], dim=-1)
+    return parted("the classification loop", classified, generated[0, PROMPT.shape[1]:].tolist())
 ''',
     "stored_head": '''
 def finding(model, tolerance):
@@ -223,6 +392,9 @@ CONFIG = CONFIG_MAPPING[MODEL_TYPE].from_dict(json.loads({config!r}))
 SEED, EMBEDDING_GAIN, LAYER_GAIN = {seed}, {embedding_gain}, {layer_gain}
 PROMPT = torch.tensor([{prompt}])  # the articles' how-are-you chat, in Qwen3's token ids
 PROMPTS = [{prompt}, {other_prompt}]  # and why-are-you-running, the batch's other row
+OTHER = torch.tensor([{other_prompt}])  # why-are-you-running, the prompt the proof samples on
+TEXTS = {texts}  # "Hi dog how are you?", "Hello dog", "how are you?": the batch of S5 and C2
+CHECKPOINT_EOS = {eos}  # the eos ids the tiny checkpoint's generation config names
 PREFIX, LATER = torch.tensor([{prefix}]), torch.tensor([{later}])  # "Hi dog", then " how are you?"
 PAD, STEPS = {pad}, 6
 # the proof's kernel tolerance, per dtype (genspec's tolerances.py): a difference within it is the order kernels sum in
@@ -279,7 +451,8 @@ def script(family: str, claim: str, claim_text: str, verdict: str, checkpoint: P
         family=family, claim=claim, claim_text=claim_text, release=release, verdict=" ".join(verdict.split())[:600],
         config=json.dumps(config, sort_keys=True),
         seed=manifest["seed"] + recipe["seed_shift"], embedding_gain=recipe["embedding_gain"], layer_gain=recipe["layer_gain"],
-        prompt=ids["prompt"], other_prompt=ids["other_prompt"], prefix=ids["prefix"], later=ids["later"], pad=ids["pad"],
+        prompt=ids["prompt"], other_prompt=ids["other_prompt"], prefix=ids["prefix"], later=ids["later"], pad=ids["pad"], texts=ids["texts"],
+        eos=_eos_ids(checkpoint),
         tolerance=TOLERANCE, sha256=manifest.get("weights sha256", ""), weights=WEIGHTS, check=CHECKS[kind])
 
 
@@ -290,4 +463,11 @@ def token_ids(tokenizer) -> dict:
     encode = lambda text: tokenizer(text)["input_ids"]
     prefix = encode("Hi dog")
     return {"prompt": encode(chat("how are you?")), "other_prompt": encode(chat("Why are you running?")), "prefix": prefix,
-            "later": encode("Hi dog how are you?")[len(prefix):], "pad": 151643}
+            "later": encode("Hi dog how are you?")[len(prefix):], "pad": 151643,
+            "texts": [encode(text) for text in ("Hi dog how are you?", "Hello dog", "how are you?")]}
+
+
+def _eos_ids(checkpoint: Path) -> list[int]:
+    config = json.loads((checkpoint / "generation_config.json").read_text(encoding="utf-8"))
+    eos = config.get("eos_token_id")
+    return sorted(eos if isinstance(eos, list) else [eos] if eos is not None else [])

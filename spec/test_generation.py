@@ -209,6 +209,9 @@ def eos_stop_when_the_model_scores_it_top(model, tokens, eos: int, all_eos: set[
     tops them: both must end on it there. The edit is made to what the model returns, before any of generate()'s processors: a
     generate() that suppressed or ignored one of the checkpoint's eos ids would go on, and fail here."""
     calls = []
+    if "position_ids" in state.forward_parameters(model):  # the loop's numbering, asked before the hook counts the forward's calls
+        with torch.inference_mode():
+            loops.numbering_start(model, tokens["input_ids"])
 
     def eos_on_top(_module, _inputs, output):
         if len(calls) == step:  # the first call reads the prompt and scores step 0; each later call one step more
