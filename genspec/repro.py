@@ -380,15 +380,18 @@ import sys
 import tempfile
 import traceback
 
-import torch
-import transformers
-from safetensors import safe_open
-from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
-from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+try:  # a missing or broken package is no finding: exit 2, saying what
+    import torch
+    import transformers
+    from safetensors import safe_open
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+except Exception as error:
+    print(f"could not run: {{type(error).__name__}}: {{error}}")
+    sys.exit(2)
 
 MODEL_TYPE = {family!r}
-# config.json of the tiny checkpoint, read as from_pretrained reads it
-CONFIG = CONFIG_MAPPING[MODEL_TYPE].from_dict(json.loads({config!r}))
+CONFIG_JSON = {config!r}  # config.json of the tiny checkpoint, read as from_pretrained reads it (in main)
 SEED, EMBEDDING_GAIN, LAYER_GAIN = {seed}, {embedding_gain}, {layer_gain}
 PROMPT = torch.tensor([{prompt}])  # the articles' how-are-you chat, in Qwen3's token ids
 PROMPTS = [{prompt}, {other_prompt}]  # and why-are-you-running, the batch's other row
@@ -416,7 +419,9 @@ def weights_sha256(model):
 if __name__ == "__main__":
     print(f"{{MODEL_TYPE}} on transformers {{transformers.__version__}}, torch {{torch.__version__}}")
     try:  # anything the script itself cannot do is no finding: exit 2, saying what
-        model = built(CONFIG, SEED, EMBEDDING_GAIN, LAYER_GAIN)
+        if MODEL_TYPE not in CONFIG_MAPPING:
+            raise LookupError(f"transformers {{transformers.__version__}} has no family {{MODEL_TYPE!r}}")
+        model = built(CONFIG_MAPPING[MODEL_TYPE].from_dict(json.loads(CONFIG_JSON)), SEED, EMBEDDING_GAIN, LAYER_GAIN)
         sha256 = weights_sha256(model)
         print(f"weights sha256 {{sha256[:12]}}: " + ("the tiny checkpoint's" if sha256 == CHECKPOINT_SHA256 else
               f"not the tiny checkpoint's ({{CHECKPOINT_SHA256[:12]}}): this release initializes the family otherwise"))
