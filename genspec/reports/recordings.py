@@ -166,20 +166,21 @@ def whole_proof_ran(config) -> bool:
     return not (config.stash.get(PARTIAL_KEY, False) or narrower or getattr(config.option, "lf", False))
 
 
-def pytest_sessionfinish(session):
-    """After a run of the whole proof: the recordings of tests it no longer has are named (deleted by `--snapshot-update`), and an
-    update that passed widens the plain recordings' release range to this release."""
+def pytest_sessionfinish(session, exitstatus):
+    """After a run of the whole proof: the recordings of tests it no longer has are named (deleted by an update that ran to its
+    end: genspec/reports/unfinished_update.py keeps everything otherwise), and an update that passed widens the plain
+    recordings' release range to this release."""
     config = session.config
     if hasattr(config, "workerinput") or DIRECTORY_KEY not in config.stash or not config.stash[DIRECTORY_KEY].exists():
         return
     whole = whole_proof_ran(config)
     if whole:
-        _obsolete_recordings(session)
+        _obsolete_recordings(session, ran_to_its_end=exitstatus == pytest.ExitCode.OK and not (session.shouldstop or session.shouldfail))
     if config.option.update_snapshots:
         _widen_the_release_range(config, whole and not session.testsfailed)
 
 
-def _obsolete_recordings(session) -> None:
+def _obsolete_recordings(session, ran_to_its_end: bool) -> None:
     config, base = session.config, session.config.stash[DIRECTORY_KEY]
     collected: dict[str, set[str]] = {}
     for item in session.items:
@@ -188,7 +189,7 @@ def _obsolete_recordings(session) -> None:
     gone = obsolete_recordings.obsolete(base, {path.stem for path in SPEC.glob("test_*.py")}, collected)
     if not gone:
         return
-    updating = config.option.update_snapshots
+    updating = config.option.update_snapshots and ran_to_its_end
     if updating:
         for path in gone:
             path.unlink()
