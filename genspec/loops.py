@@ -79,17 +79,21 @@ class Reader:
 
 def numbering_start(model, ids) -> int:
     """Where `model`'s own forward, given no position_ids, numbers the first token of `ids`: 0, or after its padding id (RoBERTa
-    and its kin count positions from padding_idx + 1). Found by asking the forward with each numbering (the same call, so the
-    same kernels: equal bit for bit where the numbering is the model's), once per model."""
+    and its kin count positions from padding_idx + 1, their position embedding keeping that id's row). Asked of the forward
+    only where a position embedding has a padding row — each numbering given, the one that scores bit for bit as the forward
+    unasked kept — and once per model; elsewhere 0 without a forward pass."""
     if hasattr(model, "_genspec_numbering_start"):
         return model._genspec_numbering_start
-    pad = getattr(model.config, "pad_token_id", None)
-    found, own = 0, model(ids, use_cache=False).logits[:, -1]
-    for start in dict.fromkeys([0] + ([pad + 1] if isinstance(pad, int) and pad >= 0 else [])):
-        positions = torch.arange(start, start + ids.shape[1], device=ids.device).expand(ids.shape[0], -1)
-        if torch.equal(model(ids, position_ids=positions, use_cache=False).logits[:, -1], own):
-            found = start
-            break
+    padded = {module.padding_idx for name, module in model.named_modules()
+              if name.endswith("position_embeddings") and isinstance(module, torch.nn.Embedding) and module.padding_idx is not None}
+    found = 0
+    if padded:
+        own = model(ids, use_cache=False).logits[:, -1]
+        for start in sorted(index + 1 for index in padded):
+            positions = torch.arange(start, start + ids.shape[1], device=ids.device).expand(ids.shape[0], -1)
+            if torch.equal(model(ids, position_ids=positions, use_cache=False).logits[:, -1], own):
+                found = start
+                break
     model._genspec_numbering_start = found
     return found
 
