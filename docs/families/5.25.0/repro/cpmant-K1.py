@@ -1,0 +1,113 @@
+"""cpmant — K1: the logits of "dog" in "Hi dog" equal those of "dog" in "Hi dog how are you?"
+
+Red in `genspec families` on transformers 5.25.0: "dog" scored in "Hi dog how are you?" against in "Hi dog": 151,886 of 151,936 scores differ by more than the kernel tolerance 0.0005; the largest by 8.064, at token 49: 2.82677 against -5.23715
+
+Reproduces it with torch and transformers alone: the family's tiny config and the tiny checkpoint's weights (seed 0),
+the token ids the proof used, and the two computations the claim compares, in float32 and in float64 (the arbiter of
+rounding). Exits 1 while the finding holds in both, 0 once a release removes it (or float64 shows it was rounding), 2 when
+the script itself cannot run, saying why.
+"""
+
+import copy
+import hashlib
+import inspect
+import json
+import pathlib
+import re
+import sys
+import tempfile
+import traceback
+
+try:  # a missing or broken package is no finding: exit 2, saying what
+    import torch
+    import transformers
+    from safetensors import safe_open
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+except Exception as error:
+    print(f"could not run: {type(error).__name__}: {error}")
+    sys.exit(2)
+
+MODEL_TYPE = 'cpmant'
+CONFIG_JSON = '{"dim_ff": 10240, "dim_head": 128, "dropout_p": 0.0, "eps": 1e-06, "hidden_size": 64, "init_std": 1.0, "num_attention_heads": 4, "num_hidden_layers": 4, "position_bias_max_distance": 2048, "position_bias_num_buckets": 512, "prompt_length": 32, "prompt_types": 32, "segment_types": 32, "tie_word_embeddings": true, "use_cache": true, "vocab_size": 151936}'  # config.json of the tiny checkpoint, read as from_pretrained reads it (in main)
+SEED, EMBEDDING_GAIN, LAYER_GAIN = 0, 1.0, 2.0
+PROMPT = torch.tensor([[151644, 872, 198, 5158, 525, 498, 30, 151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271]])  # the articles' how-are-you chat, in Qwen3's token ids
+PROMPTS = [[151644, 872, 198, 5158, 525, 498, 30, 151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271], [151644, 872, 198, 10234, 525, 498, 4303, 30, 151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271]]  # and why-are-you-running, the batch's other row
+OTHER = torch.tensor([[151644, 872, 198, 10234, 525, 498, 4303, 30, 151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271]])  # why-are-you-running, the prompt the proof samples on
+TEXTS = [[13048, 5562, 1246, 525, 498, 30], [9707, 5562], [5158, 525, 498, 30]]  # "Hi dog how are you?", "Hello dog", "how are you?": the batch of S5 and C2
+CHECKPOINT_EOS = [151643, 151645]  # the eos ids the tiny checkpoint's generation config names
+PREFIX, LATER = torch.tensor([[13048, 5562]]), torch.tensor([[1246, 525, 498, 30]])  # "Hi dog", then " how are you?"
+PAD, STEPS = 151643, 6
+# the proof's kernel tolerance, per dtype (genspec's tolerances.py): a difference within it is the order kernels sum in
+TOLERANCE = {'float32': 0.0005, 'float64': 1e-12}
+CHECKPOINT_SHA256 = '0c940efc2e58ccd92561adf0a5b351dbb99469989e6471f317aa3cd21baf4e31'  # the tiny checkpoint's weights, as genspec built them
+
+def built(config, seed, embedding_gain, layer_gain):
+    """The tiny checkpoint's weights: the family's own initialization under the seed, then each matrix drawn at unit gain, every
+    other parameter spread around its family's value (a zero one near zero), and the recipe's gains."""
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(config)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            noise = torch.randn(parameter.shape, generator=generator)
+            if parameter.ndim == 2 or (parameter.ndim == 3 and "experts" in name):
+                gain = (4.0 if re.search('mlp(_block)?\\.(down_proj|c_proj)\\.weight$', name) else 1.0) * (layer_gain if re.search('\\.(layers?|h|blocks?)\\.\\d+\\.', name) else 1.0)
+                parameter.copy_(noise / parameter.shape[-1] ** 0.5 * gain)
+                continue
+            own = parameter.detach().float()
+            if not torch.isfinite(own).all():
+                own = torch.ones_like(own)
+            parameter.copy_(torch.where(own == 0, noise * 0.02, own * torch.exp(noise * 0.3)))
+        model.get_input_embeddings().weight *= embedding_gain
+        head = model.get_output_embeddings().weight
+        head *= (1 + 2.0 * torch.exp(-torch.arange(head.shape[0], dtype=head.dtype) / 300))[:, None]
+    return model.eval()
+
+
+def finding(model, tolerance):
+    """A prefix's scores with and without later tokens."""
+    with torch.no_grad():
+        alone = model(PREFIX).logits[0].float()
+        extended = model(torch.cat([PREFIX, LATER], dim=-1)).logits[0, : PREFIX.shape[1]].float()
+    moved = (alone - extended).abs().max().item()
+    print(f"the prefix's {PREFIX.shape[1]} positions score otherwise once {LATER.shape[1]} tokens follow: by up to {moved:.4g} "
+          f"(tolerance {tolerance})")
+    return moved > tolerance
+
+
+def weights_sha256(model):
+    """The hash genspec's tiny.json gives a build: every safetensors file save_pretrained writes, in name order."""
+    digest = hashlib.sha256()
+    with tempfile.TemporaryDirectory() as folder:
+        model.save_pretrained(folder)
+        for path in sorted(pathlib.Path(folder).glob("*.safetensors")):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+if __name__ == "__main__":
+    print(f"{MODEL_TYPE} on transformers {transformers.__version__}, torch {torch.__version__}")
+    try:  # anything the script itself cannot do is no finding: exit 2, saying what
+        if MODEL_TYPE not in CONFIG_MAPPING:
+            raise LookupError(f"transformers {transformers.__version__} has no family {MODEL_TYPE!r}")
+        model = built(CONFIG_MAPPING[MODEL_TYPE].from_dict(json.loads(CONFIG_JSON)), SEED, EMBEDDING_GAIN, LAYER_GAIN)
+        sha256 = weights_sha256(model)
+        print(f"weights sha256 {sha256[:12]}: " + ("the tiny checkpoint's" if sha256 == CHECKPOINT_SHA256 else
+              f"not the tiny checkpoint's ({CHECKPOINT_SHA256[:12]}): this release initializes the family otherwise"))
+        print("in float32:")
+        holds = finding(model, TOLERANCE["float32"])
+    except Exception as error:
+        print(f"could not run: {type(error).__name__}: {error}")
+        sys.exit(2)
+    try:  # float64 is the arbiter: a difference float32 rounding made is gone there
+        print("in float64, the arbiter of rounding:")
+        exact = finding(copy.deepcopy(model).double(), TOLERANCE["float64"])
+    except Exception as error:
+        print(f"float64 could not run ({type(error).__name__}: {error}): the float32 verdict stands")
+        exact = holds
+    if holds and not exact:
+        print("float32 rounding: the finding is gone in float64")
+    holds = holds and exact
+    print("the finding holds" if holds else "the finding is gone on this release")
+    sys.exit(1 if holds else 0)

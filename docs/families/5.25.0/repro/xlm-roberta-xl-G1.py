@@ -1,0 +1,166 @@
+"""xlm-roberta-xl — G1: `generate()` is forward run again and again: a hand-written greedy loop (argmax of the last position, append, repeat) gives exactly `generate(do_sample=False)`
+
+Red in `genspec families` on transformers 5.25.0: the greedy loop and generate() part at step 0 of 32: the greedy loop took 132, generate() took 50; equal before it: []; why: generate() hands position_ids counted from 0, where XLMRobertaXLForCausalLM's own forward numbers a text from 2 (after its padding id 1): numbered by generate(), the prompt's last token scores otherwise by up to 0.468 (the kernel tolerance is 0.0005); genspec's loops number every step as the model does
+
+Reproduces it with torch and transformers alone: the family's tiny config and the tiny checkpoint's weights (seed 0),
+the token ids the proof used, and the two computations the claim compares, in float32 and in float64 (the arbiter of
+rounding). Exits 1 while the finding holds in both, 0 once a release removes it (or float64 shows it was rounding), 2 when
+the script itself cannot run, saying why.
+"""
+
+import copy
+import hashlib
+import inspect
+import json
+import pathlib
+import re
+import sys
+import tempfile
+import traceback
+
+try:  # a missing or broken package is no finding: exit 2, saying what
+    import torch
+    import transformers
+    from safetensors import safe_open
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+except Exception as error:
+    print(f"could not run: {type(error).__name__}: {error}")
+    sys.exit(2)
+
+MODEL_TYPE = 'xlm-roberta-xl'
+CONFIG_JSON = '{"add_cross_attention": false, "attention_probs_dropout_prob": 0.1, "bos_token_id": 151643, "classifier_dropout": null, "eos_token_id": 151643, "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "hidden_size": 64, "initializer_range": 0.02, "intermediate_size": 128, "is_decoder": true, "layer_norm_eps": 1e-05, "max_position_embeddings": 512, "num_attention_heads": 4, "num_hidden_layers": 4, "pad_token_id": 1, "tie_word_embeddings": true, "type_vocab_size": 1, "use_cache": true, "vocab_size": 151936}'  # config.json of the tiny checkpoint, read as from_pretrained reads it (in main)
+SEED, EMBEDDING_GAIN, LAYER_GAIN = 0, 0.1, 4.0
+PROMPT = torch.tensor([[151644, 872, 198, 5158, 525, 498, 30, 151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271]])  # the articles' how-are-you chat, in Qwen3's token ids
+PROMPTS = [[151644, 872, 198, 5158, 525, 498, 30, 151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271], [151644, 872, 198, 10234, 525, 498, 4303, 30, 151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271]]  # and why-are-you-running, the batch's other row
+OTHER = torch.tensor([[151644, 872, 198, 10234, 525, 498, 4303, 30, 151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271]])  # why-are-you-running, the prompt the proof samples on
+TEXTS = [[13048, 5562, 1246, 525, 498, 30], [9707, 5562], [5158, 525, 498, 30]]  # "Hi dog how are you?", "Hello dog", "how are you?": the batch of S5 and C2
+CHECKPOINT_EOS = [151643, 151645]  # the eos ids the tiny checkpoint's generation config names
+PREFIX, LATER = torch.tensor([[13048, 5562]]), torch.tensor([[1246, 525, 498, 30]])  # "Hi dog", then " how are you?"
+PAD, STEPS = 151643, 6
+# the proof's kernel tolerance, per dtype (genspec's tolerances.py): a difference within it is the order kernels sum in
+TOLERANCE = {'float32': 0.0005, 'float64': 1e-12}
+CHECKPOINT_SHA256 = 'e0c954d59b0c12c8deb19fed603ded2f2f47b5d0d6bdb48eac64a1f1dae42ee3'  # the tiny checkpoint's weights, as genspec built them
+
+def built(config, seed, embedding_gain, layer_gain):
+    """The tiny checkpoint's weights: the family's own initialization under the seed, then each matrix drawn at unit gain, every
+    other parameter spread around its family's value (a zero one near zero), and the recipe's gains."""
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(config)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            noise = torch.randn(parameter.shape, generator=generator)
+            if parameter.ndim == 2 or (parameter.ndim == 3 and "experts" in name):
+                gain = (4.0 if re.search('mlp(_block)?\\.(down_proj|c_proj)\\.weight$', name) else 1.0) * (layer_gain if re.search('\\.(layers?|h|blocks?)\\.\\d+\\.', name) else 1.0)
+                parameter.copy_(noise / parameter.shape[-1] ** 0.5 * gain)
+                continue
+            own = parameter.detach().float()
+            if not torch.isfinite(own).all():
+                own = torch.ones_like(own)
+            parameter.copy_(torch.where(own == 0, noise * 0.02, own * torch.exp(noise * 0.3)))
+        model.get_input_embeddings().weight *= embedding_gain
+        head = model.get_output_embeddings().weight
+        head *= (1 + 2.0 * torch.exp(-torch.arange(head.shape[0], dtype=head.dtype) / 300))[:, None]
+    return model.eval()
+
+
+STATE_NAMES = ("cache", "past_key_values", "cache_params", "state", "mems")
+
+
+def numbering_start(model, ids):
+    """Where the model's own forward numbers a text's first token: 0, or after its padding id (RoBERTa-style positions)."""
+    own = model(ids, use_cache=False).logits[:, -1]
+    pad = model.config.pad_token_id
+    for start in dict.fromkeys([0] + ([pad + 1] if isinstance(pad, int) and pad >= 0 else [])):
+        numbered = model(ids, position_ids=torch.arange(start, start + ids.shape[1])[None], use_cache=False).logits[:, -1]
+        if torch.equal(numbered, own):
+            return start
+    return 0
+
+
+def argmax(scores, ids):
+    return scores.argmax().item()
+
+
+def loop(model, prompt, steps, choose, stop=(), start=None):
+    """The loop the articles write: the state the model hands back fed back with the newest token, numbered as the model's own
+    forward numbers the whole text (a model that hands back nothing reads the whole text each step)."""
+    takes = set(inspect.signature(model.forward).parameters)
+    if start is None:
+        start = numbering_start(model, prompt) if "position_ids" in takes else 0
+    ids, state, name, new = prompt, None, None, []
+    for _ in range(steps):
+        if name is None:
+            output = model(ids, use_cache=True)
+            name = next((key for key in STATE_NAMES if output.get(key) is not None), None)
+        else:
+            position = torch.tensor([ids.shape[1] - 1])
+            extra = {"position_ids": (position + start)[None]} if "position_ids" in takes else {}
+            extra |= {"cache_position": position} if "cache_position" in takes else {}
+            output = model(ids[:, -1:], **{name: state}, use_cache=True, **extra)
+        state = output.get(name) if name else None
+        name = name if state is not None else None
+        token = choose(output.logits[0, -1], ids)
+        new.append(token)
+        ids = torch.cat([ids, torch.tensor([[token]])], dim=-1)
+        if token in stop:
+            break
+    return new
+
+
+def parted(loop_name, looped, generated):
+    print(f"{loop_name}: {looped}\ngenerate(): {generated}")
+    step = next((i for i, (a, b) in enumerate(zip(looped, generated)) if a != b), None)
+    if step is None and len(looped) == len(generated):
+        print("they agree at every step")
+        return False
+    print(f"they part at step {step if step is not None else min(len(looped), len(generated))}")
+    return True
+
+
+def finding(model, tolerance):
+    """G1: the greedy loop the articles write (the state fed back with the newest token, numbered as the model numbers the
+    text) against generate(do_sample=False)."""
+    with torch.no_grad():
+        generated = model.generate(PROMPT, attention_mask=torch.ones_like(PROMPT), do_sample=False, max_new_tokens=STEPS)
+        generated = generated[0, PROMPT.shape[1]:].tolist()
+        looped = loop(model, PROMPT, len(generated), argmax)
+    return parted("the loop", looped, generated)
+
+
+def weights_sha256(model):
+    """The hash genspec's tiny.json gives a build: every safetensors file save_pretrained writes, in name order."""
+    digest = hashlib.sha256()
+    with tempfile.TemporaryDirectory() as folder:
+        model.save_pretrained(folder)
+        for path in sorted(pathlib.Path(folder).glob("*.safetensors")):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+if __name__ == "__main__":
+    print(f"{MODEL_TYPE} on transformers {transformers.__version__}, torch {torch.__version__}")
+    try:  # anything the script itself cannot do is no finding: exit 2, saying what
+        if MODEL_TYPE not in CONFIG_MAPPING:
+            raise LookupError(f"transformers {transformers.__version__} has no family {MODEL_TYPE!r}")
+        model = built(CONFIG_MAPPING[MODEL_TYPE].from_dict(json.loads(CONFIG_JSON)), SEED, EMBEDDING_GAIN, LAYER_GAIN)
+        sha256 = weights_sha256(model)
+        print(f"weights sha256 {sha256[:12]}: " + ("the tiny checkpoint's" if sha256 == CHECKPOINT_SHA256 else
+              f"not the tiny checkpoint's ({CHECKPOINT_SHA256[:12]}): this release initializes the family otherwise"))
+        print("in float32:")
+        holds = finding(model, TOLERANCE["float32"])
+    except Exception as error:
+        print(f"could not run: {type(error).__name__}: {error}")
+        sys.exit(2)
+    try:  # float64 is the arbiter: a difference float32 rounding made is gone there
+        print("in float64, the arbiter of rounding:")
+        exact = finding(copy.deepcopy(model).double(), TOLERANCE["float64"])
+    except Exception as error:
+        print(f"float64 could not run ({type(error).__name__}: {error}): the float32 verdict stands")
+        exact = holds
+    if holds and not exact:
+        print("float32 rounding: the finding is gone in float64")
+    holds = holds and exact
+    print("the finding holds" if holds else "the finding is gone on this release")
+    sys.exit(1 if holds else 0)
