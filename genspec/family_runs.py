@@ -175,6 +175,9 @@ INSTALLED = re.compile(r"(?:/[^\s:'\"()]+)?/(?:site|dist)-packages/")  # where a
 def without_machine_paths(detail: str, workdir: Path) -> str:
     """A verdict as any machine would word it: packages named from their own folder (transformers/…, hypothesis/…), the
     family's scratch folder as `.`."""
+    from genspec import PACKAGE  # an editable install runs genspec from its checkout: named from its own folder too
+
+    detail = detail.replace(f"{PACKAGE.parent}/", "")
     return INSTALLED.sub("", detail.replace(f"{workdir}/", "").replace(str(workdir), "."))
 
 

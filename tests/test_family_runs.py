@@ -47,6 +47,10 @@ def test_a_verdict_names_no_machine_paths(tmp_path):
             f"{tmp_path}/checkpoints/dory/config.json")
     assert family_runs.without_machine_paths(said, tmp_path) == \
         "Explanation: run by transformers/models/dory/modeling_dory.py:212 on checkpoints/dory/config.json"
+    from genspec import PACKAGE  # an editable install: genspec's own files named from its folder, not the checkout's path
+
+    assert family_runs.without_machine_paths(f"only run by failing cases: {PACKAGE}/agreement.py:120", tmp_path) == \
+        "only run by failing cases: genspec/agreement.py:120"
 
 
 # A red cell reaches the findings only when it is not float32 rounding (float64 judges it on the same build) and independent

@@ -1,6 +1,6 @@
 """cpmant — K3: for any prefix and any continuation, the prefix positions' logits do not change (property test over many random cases)
 
-Red in `genspec families` on transformers 5.25.0: the prefix [1] scored with the continuation [0] against alone: 151,895 of 151,936 scores differ by more than the kernel tolerance 0.0005; the largest by 11.23, at token 139: 5.35137 against -5.8817 Failing test case: prefix_scores_are_fixed( prefix=[1], continuation=[0], # or any other generated value ) Explanation: These lines were always and only run by failing test cases: /work/main/genspec/agreement.py:120
+Red in `genspec families` on transformers 5.25.0: the prefix [1] scored with the continuation [0] against alone: 151,895 of 151,936 scores differ by more than the kernel tolerance 0.0005; the largest by 11.23, at token 139: 5.35137 against -5.8817 Failing test case: prefix_scores_are_fixed( prefix=[1], continuation=[0], # or any other generated value ) Explanation: These lines were always and only run by failing test cases: genspec/agreement.py:120
 
 Reproduces it with torch and transformers alone: the family's tiny config and the tiny checkpoint's weights (seed 0),
 the token ids the proof used, and the two computations the claim compares, in float32 and in float64 (the arbiter of

@@ -1,6 +1,6 @@
 """xlnet — K3: for any prefix and any continuation, the prefix positions' logits do not change (property test over many random cases)
 
-Red in `genspec families` on transformers 5.25.0: the prefix [0] scored with the continuation [1] against alone: 138,064 of 151,936 scores differ by more than the kernel tolerance 0.0005; the largest by 0.02559, at token 90: -0.422779 against -0.39719 Failing test case: prefix_scores_are_fixed( prefix=[0], continuation=[1], ) Explanation: These lines were always and only run by failing test cases: /work/main/genspec/agreement.py:120
+Red in `genspec families` on transformers 5.25.0: the prefix [0] scored with the continuation [1] against alone: 138,064 of 151,936 scores differ by more than the kernel tolerance 0.0005; the largest by 0.02559, at token 90: -0.422779 against -0.39719 Failing test case: prefix_scores_are_fixed( prefix=[0], continuation=[1], ) Explanation: These lines were always and only run by failing test cases: genspec/agreement.py:120
 
 Reproduces it with torch and transformers alone: the family's tiny config and the tiny checkpoint's weights (seed 0),
 the token ids the proof used, and the two computations the claim compares, in float32 and in float64 (the arbiter of
