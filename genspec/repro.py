@@ -136,7 +136,7 @@ def finding(model, tolerance):
     with torch.no_grad():
         alone = model(PREFIX).logits[0].float()
         extended = model(torch.cat([PREFIX, LATER], dim=-1)).logits[0, : PREFIX.shape[1]].float()
-    moved = (alone - extended).abs().max().item()
+    moved = (alone - extended).abs().nan_to_num(nan=float("inf")).max().item()
     print(f"the prefix's {PREFIX.shape[1]} positions score otherwise once {LATER.shape[1]} tokens follow: by up to {moved:.4g} "
           f"(tolerance {tolerance})")
     return moved > tolerance
@@ -257,7 +257,7 @@ def finding(model, tolerance):
         moved = []
         for step, scores in enumerate(run.logits):
             whole = model(torch.cat([PROMPT, new[None, :step]], dim=-1), use_cache=False).logits[0, -1].float()
-            moved.append((whole - scores[0].float()).abs().max().item())
+            moved.append((whole - scores[0].float()).abs().nan_to_num(nan=float("inf")).max().item())
     print("largest difference per step, generate() against the whole text: " + ", ".join(f"{value:.3g}" for value in moved)
           + f" (tolerance {tolerance})")
     return max(moved) > tolerance
@@ -273,7 +273,7 @@ def finding(model, tolerance):
         batched = model(ids, attention_mask=mask).logits
         for row, text in enumerate(TEXTS):
             alone = model(torch.tensor([text])).logits[0]
-            moved.append((batched[row, : len(text)].double() - alone.double()).abs().max().item())
+            moved.append((batched[row, : len(text)].double() - alone.double()).abs().nan_to_num(nan=float("inf")).max().item())
     print("largest difference per row, in the batch against alone: " + ", ".join(f"{value:.3g}" for value in moved) + f" (tolerance {tolerance})")
     return max(moved) > tolerance
 ''',
@@ -303,7 +303,7 @@ def finding(model, tolerance):
     classifier.config.pad_token_id = PAD
     moved = {}
     with torch.no_grad():
-        moved["one text"] = (model(PROMPT).logits[0, -1].double() - classifier(PROMPT).logits[0].double()).abs().max().item()
+        moved["one text"] = (model(PROMPT).logits[0, -1].double() - classifier(PROMPT).logits[0].double()).abs().nan_to_num(nan=float("inf")).max().item()
         width = max(len(text) for text in TEXTS[:2])
         for side in ("right", "left"):
             pads = [[PAD] * (width - len(text)) for text in TEXTS[:2]]
@@ -312,7 +312,7 @@ def finding(model, tolerance):
                                   for text, pad in zip(TEXTS[:2], pads)]))
             last = (mask * torch.arange(width)).argmax(-1)
             causal = model(ids, attention_mask=mask).logits[torch.arange(2), last]
-            moved[f"a batch padded {side}"] = (causal.double() - classifier(ids, attention_mask=mask).logits.double()).abs().max().item()
+            moved[f"a batch padded {side}"] = (causal.double() - classifier(ids, attention_mask=mask).logits.double()).abs().nan_to_num(nan=float("inf")).max().item()
     print("the classifier's scores against the causal LM's at the last (non-pad) token: "
           + ", ".join(f"{what} by up to {value:.4g}" for what, value in moved.items()) + f" (tolerance {tolerance})")
     return max(moved.values()) > tolerance

@@ -86,7 +86,7 @@ def finding(model, tolerance):
     classifier.config.pad_token_id = PAD
     moved = {}
     with torch.no_grad():
-        moved["one text"] = (model(PROMPT).logits[0, -1].double() - classifier(PROMPT).logits[0].double()).abs().max().item()
+        moved["one text"] = (model(PROMPT).logits[0, -1].double() - classifier(PROMPT).logits[0].double()).abs().nan_to_num(nan=float("inf")).max().item()
         width = max(len(text) for text in TEXTS[:2])
         for side in ("right", "left"):
             pads = [[PAD] * (width - len(text)) for text in TEXTS[:2]]
@@ -95,7 +95,7 @@ def finding(model, tolerance):
                                   for text, pad in zip(TEXTS[:2], pads)]))
             last = (mask * torch.arange(width)).argmax(-1)
             causal = model(ids, attention_mask=mask).logits[torch.arange(2), last]
-            moved[f"a batch padded {side}"] = (causal.double() - classifier(ids, attention_mask=mask).logits.double()).abs().max().item()
+            moved[f"a batch padded {side}"] = (causal.double() - classifier(ids, attention_mask=mask).logits.double()).abs().nan_to_num(nan=float("inf")).max().item()
     print("the classifier's scores against the causal LM's at the last (non-pad) token: "
           + ", ".join(f"{what} by up to {value:.4g}" for what, value in moved.items()) + f" (tolerance {tolerance})")
     return max(moved.values()) > tolerance

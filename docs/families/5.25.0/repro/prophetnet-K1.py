@@ -70,7 +70,7 @@ def finding(model, tolerance):
     with torch.no_grad():
         alone = model(PREFIX).logits[0].float()
         extended = model(torch.cat([PREFIX, LATER], dim=-1)).logits[0, : PREFIX.shape[1]].float()
-    moved = (alone - extended).abs().max().item()
+    moved = (alone - extended).abs().nan_to_num(nan=float("inf")).max().item()
     print(f"the prefix's {PREFIX.shape[1]} positions score otherwise once {LATER.shape[1]} tokens follow: by up to {moved:.4g} "
           f"(tolerance {tolerance})")
     return moved > tolerance

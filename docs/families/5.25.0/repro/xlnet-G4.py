@@ -74,7 +74,7 @@ def finding(model, tolerance):
         moved = []
         for step, scores in enumerate(run.logits):
             whole = model(torch.cat([PROMPT, new[None, :step]], dim=-1), use_cache=False).logits[0, -1].float()
-            moved.append((whole - scores[0].float()).abs().max().item())
+            moved.append((whole - scores[0].float()).abs().nan_to_num(nan=float("inf")).max().item())
     print("largest difference per step, generate() against the whole text: " + ", ".join(f"{value:.3g}" for value in moved)
           + f" (tolerance {tolerance})")
     return max(moved) > tolerance
