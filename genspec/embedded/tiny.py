@@ -15,6 +15,7 @@ import inspect
 import json
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -166,25 +167,25 @@ def write_tiny(model_type: str, directory: Path, seed: int = 0, tokenizer_files:
         tokenizer = preloaded(directory) or AutoTokenizer.from_pretrained(directory)
         prompts = {text: tokenizer(tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True,
                                                                  enable_thinking=False), return_tensors="pt")["input_ids"] for text in PROBE}
-        tried = []  # [distinct tokens short, recipe, model, replies, float32 drift (asked only of a build that may be taken)]
+        tried = []
         for recipe in RECIPES:
             model = built(config, recipe, seed)
             replies = {text: greedy_reply(model, prompt, PROBE[text]) for text, prompt in prompts.items()}
-            tried.append([shortfall(replies), recipe, model, replies, None])
-            if tried[-1][0] == 0 and admissible(conditioning(tried[-1], prompts)):
+            tried.append(Build(recipe, model, replies, shortfall(replies)))
+            if tried[-1].missing == 0 and admissible(tried[-1].drift(prompts)):
                 break
         # the most varied admissible build: the drift asked in order of variety, so that few float64 passes are made
-        chosen = next((each for each in sorted(tried, key=lambda each: each[0]) if admissible(conditioning(each, prompts))), None)
+        chosen = next((each for each in sorted(tried, key=lambda each: each.missing) if admissible(each.drift(prompts))), None)
         if chosen is None:
-            least = min(tried, key=lambda each: each[4])  # every drift a number here: a family that cannot compute float64 is admissible
+            least = min(tried, key=lambda each: each.measured)  # all numbers here: a family that cannot compute float64 is admissible
             raise CannotBuild(f"no build computes in float32 what it computes in float64: every recipe's scores differ by more than the "
-                              f"kernel tolerance {CONDITIONING_ATOL:g} (least: {least[4]:.3g}, recipe {least[1]})")
-        missing, recipe, model, replies, drift = chosen
+                              f"kernel tolerance {CONDITIONING_ATOL:g} (least: {least.measured:.3g}, recipe {least.recipe})")
+        recipe, model, replies, missing, drift = chosen.recipe, chosen.model, chosen.replies, chosen.missing, chosen.measured
         model.generation_config = GenerationConfig(bos_token_id=END_OF_TEXT, eos_token_id=[IM_END, END_OF_TEXT])
         model.save_pretrained(directory, safe_serialization=True)
         (directory / MANIFEST).write_text(json.dumps({
             "model_type": model_type, "seed": seed, "recipe": recipe, "parameters": parameters,
-            "seeds tried": sorted({seed + each[1]["seed_shift"] for each in tried}),
+            "seeds tried": sorted({seed + each.recipe["seed_shift"] for each in tried}),
             "greedy replies": replies, "distinct tokens short of what G1 asks": missing,
             "float32 against float64": ({"largest score difference": drift, "tolerance": CONDITIONING_ATOL} if not isinstance(drift, str)
                                         else {"not measured": drift}),
@@ -248,13 +249,23 @@ def shortfall(replies: dict[str, list[int]]) -> int:
     return sum(max(0, min(VARIED, len(reply) // VARIED_SHARE) - len(set(reply))) for reply in replies.values())
 
 
-def conditioning(tried: list, prompts: dict) -> float | str:
-    """The float32 drift of a tried build (its entry in write_tiny's list), measured once, on each probe's prompt and reply."""
-    if tried[4] is None:
-        _, _, model, replies, _ = tried
-        tried[4] = float32_drift(model, [torch.cat([prompt, torch.tensor([replies[text]], dtype=prompt.dtype)], dim=1)
-                                         for text, prompt in prompts.items()])
-    return tried[4]
+@dataclass
+class Build:
+    """A recipe write_tiny tried: its model, the probe's replies, how many distinct tokens they lack of what G1 asks, and its
+    float32 drift, measured only when the build may be taken."""
+
+    recipe: dict
+    model: object
+    replies: dict
+    missing: int
+    measured: float | str | None = None
+
+    def drift(self, prompts: dict) -> float | str:
+        """float32_drift on each probe's prompt and reply, measured once."""
+        if self.measured is None:
+            self.measured = float32_drift(self.model, [torch.cat([prompt, torch.tensor([self.replies[text]], dtype=prompt.dtype)], dim=1)
+                                                       for text, prompt in prompts.items()])
+        return self.measured
 
 
 def float32_drift(model, sequences: list[torch.Tensor]) -> float | str:
