@@ -2,8 +2,9 @@
 
 `loops` and `classification` are what the articles describe, written out; `run` says which model
 a run is about; `embedded` builds the default stand-in; `reports` records and compares what a run
-observed; `cli` is the `genspec` command. Imports flow one way: cli → reports and classification →
-run → embedded → stored; loops imports only state.
+observed; `families` proves the general claims on every family; `cli` is the `genspec` command.
+Imports flow one way: cli → families, reports and classification → run → embedded → stored; loops
+imports only state.
 """
 
 from pathlib import Path

@@ -24,7 +24,7 @@ SUBCOMMANDS = {
     "regression": ("genspec.reports.regression", "compare two claims reports: claims whose status changed, observations that drifted"),
     "matrix": ("genspec.reports.matrix", "claims × transformers releases (Markdown, and HTML with -o) from claims reports"),
     "bisect": ("genspec.bisect", "the first transformers release that changed a claim's verdict or observation"),
-    "families": ("genspec.families", "the general claims on a tiny checkpoint of every family transformers maps to a causal LM"),
+    "families": ("genspec.families.command", "the general claims on a tiny checkpoint of every family transformers maps to a causal LM"),
 }
 
 

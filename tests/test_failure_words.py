@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from genspec.embedded.checkpoint import ensure_stand_in
-from genspec.embedded.families import write_family_checkpoint
 from genspec.embedded.hub_cache import MANIFEST, place
+from genspec.embedded.small_models import write_family_checkpoint
 from genspec.reports.snapshots import identity_directory
 from genspec.run.loading import HUB_KERNELS
 from genspec.run.subprocess_run import run_suite

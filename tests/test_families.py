@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from genspec.families import GENERAL
+from genspec.families.command import GENERAL
 
 pytestmark = pytest.mark.end_to_end
 

@@ -1,4 +1,4 @@
-"""How `genspec families` words a family whose process ended without a row of verdicts (genspec/family_runs.py): killed at the
+"""How `genspec families` words a family whose process ended without a row of verdicts (genspec/families/runs.py): killed at the
 time limit, or dead, with the last line its log holds. A tool test (`pytest -m tool`); the whole command runs end to end in
 tests/test_families.py."""
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from genspec import family_runs
-from genspec.embedded import tiny
+from genspec.families import builds as tiny
+from genspec.families import runs as family_runs
 
 pytestmark = pytest.mark.tool
 
@@ -130,7 +130,7 @@ def test_a_second_build_with_the_first_builds_weights_is_refused_and_leaves_the_
 def test_a_row_is_kept_under_what_decides_it_and_given_back_only_for_the_same(tmp_path, monkeypatch):
     """An interrupted families run goes on where it stopped, a rerun proves again only what changed: a kept row comes back for
     the same family, release, torch, genspec source and claims, with its scripts still beside it; for anything else, never."""
-    from genspec import kept_rows
+    from genspec.families import kept_rows
 
     row = {"family": "gpt2", "row": "proven on", "claims": {"C1": {"status": "failed", "detail": "…", "repro": "repro/gpt2-C1.py"}}}
     kept_rows.keep(tmp_path, row, ("C1",))

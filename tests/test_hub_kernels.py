@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from genspec.embedded.families import write_family_checkpoint
+from genspec.embedded.small_models import write_family_checkpoint
 from genspec.run.loading import HUB_KERNELS
 from genspec.run.subprocess_run import run_suite
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from genspec import PROOF_HOME
-from genspec.embedded.families import write_family_checkpoint
+from genspec.embedded.small_models import write_family_checkpoint
 
 pytestmark = pytest.mark.end_to_end
 

@@ -1,6 +1,6 @@
 """Any causal LM as `--model`: the whole suite on checkpoints that are not Qwen3-0.6B, end to end.
 
-Tiny checkpoints of four families (genspec/embedded/families.py) are written into a temporary
+Tiny checkpoints of four families (genspec/embedded/small_models.py) are written into a temporary
 directory, as a user's local checkpoint would be, and the suite runs on each in a subprocess:
 it ends green, every claim proven in its general form or not applicable with its reason, and the
 article's numbers never reported as failed. Deselected from the default run: `pytest -m end_to_end`.
@@ -8,7 +8,7 @@ article's numbers never reported as failed. Deselected from the default run: `py
 
 import pytest
 
-from genspec.embedded.families import ALL_FAMILIES, write_family_checkpoint
+from genspec.embedded.small_models import ALL_FAMILIES, write_family_checkpoint
 from genspec.run import claims
 from genspec.run.subprocess_run import run_suite
 

@@ -13,9 +13,9 @@ import sys
 import pytest
 import transformers
 
-from genspec import repro
-from genspec.embedded import tiny
 from genspec.embedded.tokenizer import build_tokenizer
+from genspec.families import builds as tiny
+from genspec.families import scripts as repro
 
 pytestmark = [pytest.mark.tool, pytest.mark.skipif("xlm" not in tiny.model_types(), reason="this transformers ships no XLM")]
 

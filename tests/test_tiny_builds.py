@@ -12,8 +12,8 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from genspec.embedded import tiny
-from genspec.embedded.families import BIAS_STD, NORM_SPREAD
+from genspec.embedded.small_models import BIAS_STD, NORM_SPREAD
+from genspec.families import builds as tiny
 
 pytestmark = pytest.mark.tool
 

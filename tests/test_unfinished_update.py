@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from genspec import PROOF_HOME
-from genspec.embedded.families import write_family_checkpoint
+from genspec.embedded.small_models import write_family_checkpoint
 
 pytestmark = pytest.mark.tool
 

@@ -4,7 +4,7 @@ Families transformers ships that generate differently: GPT-1 keeps no key/value 
 RecurrentGemma carry a recurrent state instead; BERT loads as a causal LM but attends both ways. And checkpoints
 that cannot be proven on: a seq2seq model (T5), a model that needs its own Python code, a config that disagrees
 with its weights, weights with a layer of NaN. Each is written as a user's local checkpoint would be
-(save_pretrained, safetensors) with the random weights of the other tiny families (families.py) and the plain
+(save_pretrained, safetensors) with the random weights of the tool's other small models (small_models.py) and the plain
 tokenizer: none of these is Qwen3, and none has a chat template.
 """
 
@@ -27,7 +27,7 @@ from transformers import (
     T5ForConditionalGeneration,
 )
 
-from genspec.embedded.families import END_OF_TEXT, PLAIN_VOCAB, randomized
+from genspec.embedded.small_models import END_OF_TEXT, PLAIN_VOCAB, randomized
 from genspec.embedded.tokenizer import build_plain_tokenizer
 
 TOKENS = {"vocab_size": PLAIN_VOCAB, "bos_token_id": END_OF_TEXT, "eos_token_id": END_OF_TEXT, "pad_token_id": END_OF_TEXT}

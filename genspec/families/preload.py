@@ -11,7 +11,7 @@ import torch  # noqa: F401
 import transformers  # noqa: F401
 
 import genspec.cli
-import genspec.embedded.tiny
+import genspec.families.builds
 import genspec.suite  # noqa: F401
 from genspec.embedded.tokenizer import preload
 

@@ -10,9 +10,9 @@ one whose comparison no script is written for yet exits 2, saying so.
 import json
 from pathlib import Path
 
-from genspec.embedded.families import BIAS_STD, MLP_GAIN, MLP_OUT, NORM_SPREAD
-from genspec.embedded.tiny import LAYER
+from genspec.embedded.small_models import BIAS_STD, MLP_GAIN, MLP_OUT, NORM_SPREAD
 from genspec.embedded.weights import FREQUENT_GAIN, FREQUENT_RANKS
+from genspec.families.builds import LAYER
 from genspec.run.tolerances import KERNEL_ATOL
 
 # What each claim compares, as the script's own check (COMPARISONS' keys are the claims reproduced this way).

@@ -23,7 +23,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, Genera
 from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
 from genspec.embedded import model_card
-from genspec.embedded.families import BIAS_STD, FREQUENT_GAIN, FREQUENT_RANKS, IM_END, MLP_GAIN, MLP_OUT, NORM_SPREAD
+from genspec.embedded.small_models import BIAS_STD, FREQUENT_GAIN, FREQUENT_RANKS, IM_END, MLP_GAIN, MLP_OUT, NORM_SPREAD
 from genspec.embedded.tokenizer import build_tokenizer, preloaded
 from genspec.embedded.unusual import HYBRID_SETTINGS
 from genspec.run.tolerances import KERNEL_ATOL

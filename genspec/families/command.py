@@ -5,10 +5,10 @@
     genspec families --shard 2/8 -o shard-2/          # one of 8 shares (a CI job each), joined by:
     genspec families --join shard-*/families.json -o families/
 
-Each family gets a tiny checkpoint built from its own config (genspec/embedded/tiny.py) and the proof run on it as a
+Each family gets a tiny checkpoint built from its own config (genspec/families/builds.py) and the proof run on it as a
 user runs `genspec --model DIR --claims …`: every general claim (GENERAL) gets the verdict the proof gives it — proven,
 failed in its words, not applicable or cannot show, with the reason. A family that cannot be built tiny, or whose proof
-cannot start, is a row with that one line. Each family runs in a process of its own (genspec/family_runs.py: a family's
+cannot start, is a row with that one line. Each family runs in a process of its own (genspec/families/runs.py: a family's
 crash or hang is its row, not the run's end), `-n` at a time.
 """
 
@@ -20,7 +20,9 @@ from pathlib import Path
 
 import transformers
 
-from genspec import family_runs, kept_rows, usage
+from genspec import usage
+from genspec.families import kept_rows
+from genspec.families import runs as family_runs
 from genspec.files import write_whole
 
 # The claims about every causal LM (shapes, causality, generation as a loop, what is kept between steps, the classifier).
@@ -118,7 +120,7 @@ def main(argv=None) -> int:
     if arguments.join:
         matrix = _joined(arguments.join, arguments.output)
     else:
-        from genspec.embedded.tiny import model_types
+        from genspec.families.builds import model_types
 
         chosen = _chosen(model_types(), arguments.only, arguments.shard)
         rows = {family: row for family in chosen if (row := kept_rows.kept(arguments.output, family, GENERAL)) is not None}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from genspec.files import write_whole
 
-PRELOAD = ["genspec.family_preload"]
+PRELOAD = ["genspec.families.preload"]
 PER_FAMILY_SECONDS = 600  # a family whose proof has not ended by then is a row that says so
 REPRO = "repro"  # beside the matrix: a script per red cell that reproduces it without genspec
 ONE_BUILD_ONLY = "red on one build"  # red on the first build and on no other of the builds it was judged on: the build's, not the family's
@@ -35,7 +35,7 @@ POLL_SECONDS = 0.2
 def run(model_types: list[str], workdir: Path, workers: int, cache_root: str | None, general: tuple[str, ...], on_row) -> list[dict]:
     """A row per family, in `model_types`' order; `workers` families at a time; `on_row(row)` as each ends."""
     from genspec.embedded.tokenizer import build_tokenizer
-    from genspec.family_preload import TOKENIZER_VARIABLE
+    from genspec.families.preload import TOKENIZER_VARIABLE
 
     os.environ["HF_HUB_OFFLINE"] = "1"  # tiny checkpoints on disk: nothing to fetch (the fork server keeps this environment)
     for key in [key for key in os.environ if key.startswith("GENSPEC_")]:  # the proof's settings are the command line's alone
@@ -96,7 +96,7 @@ def _prove_here(model_type: str, workdir: Path, cache_root: str | None, general:
 
 def prove_family(model_type: str, workdir: Path, cache_root: str | None, general: tuple[str, ...]) -> dict:
     """One row: the family's tiny checkpoint built, the general claims proven on it, each verdict with its reason."""
-    from genspec.embedded import tiny
+    from genspec.families import builds as tiny
 
     directory = workdir / "checkpoints" / model_type
     try:
@@ -129,18 +129,18 @@ def judge_red_cells(row: dict, directory: Path, workdir: Path, cache_root: str |
 
 def build_of(directory: Path) -> dict:
     """What identifies a tiny build: its seed, recipe, the hash of its weights and how float32 rounding moves its scores."""
-    from genspec.embedded import tiny
+    from genspec.families import builds as tiny
 
     manifest = json.loads((directory / tiny.MANIFEST).read_text(encoding="utf-8"))
     return {key: manifest[key] for key in ("seed", "recipe", "weights sha256", "float32 against float64")}
 
 
 def _write_reproductions(row: dict, checkpoint: Path, workdir: Path) -> None:
-    """repro/<family>-<claim>.py for each confirmed red cell (genspec/repro.py), named in the cell."""
+    """repro/<family>-<claim>.py for each confirmed red cell (genspec/families/scripts.py), named in the cell."""
     import transformers
 
-    from genspec import repro
     from genspec.embedded.tokenizer import preloaded
+    from genspec.families import scripts as repro
     from genspec.run import claims
 
     tokenizer = preloaded(workdir / "tokenizer") or transformers.AutoTokenizer.from_pretrained(workdir / "tokenizer")
@@ -206,7 +206,7 @@ def _judge_on_more_builds(row: dict, red: list[str], workdir: Path, cache_root: 
     """A red cell is a finding about the family only if independent builds are red too: each next build draws from seeds no
     recipe of an earlier build tried, and one whose weights hash as an earlier one's is refused. Red on the second build:
     confirmed; not: a third decides (red on 2 of 3, confirmed; on 1 of 3, the first build's alone). No second build: unconfirmed."""
-    from genspec.embedded import tiny
+    from genspec.families import builds as tiny
 
     family, cells = row["family"], row["claims"]
     red_on = {claim: [1] for claim in red}  # per build judged: 1 red, 0 not
