@@ -78,7 +78,7 @@ def played(monkeypatch, workdir, verdicts_by_dtype: dict, hash_of_seed=lambda se
 
     monkeypatch.setattr(tiny, "write_tiny", write_tiny)
     monkeypatch.setattr(family_runs, "_verdicts", verdicts)
-    monkeypatch.setattr(family_runs, "_write_reproductions", lambda row, checkpoint, workdir: None)
+    monkeypatch.setattr(family_runs, "_keep_script_inputs", lambda row, checkpoint, workdir: None)
     write_tiny("dory", workdir / "checkpoints" / "dory")
     return asked
 
@@ -129,14 +129,11 @@ def test_a_second_build_with_the_first_builds_weights_is_refused_and_leaves_the_
 
 def test_a_row_is_kept_under_what_decides_it_and_given_back_only_for_the_same(tmp_path, monkeypatch):
     """An interrupted families run goes on where it stopped, a rerun proves again only what changed: a kept row comes back for
-    the same family, release, torch, genspec source and claims, with its scripts still beside it; for anything else, never."""
+    the same family, release, torch, genspec source and claims (its scripts are written from it); for anything else, never."""
     from genspec.families import kept_rows
 
-    row = {"family": "gpt2", "row": "proven on", "claims": {"C1": {"status": "failed", "detail": "…", "repro": "repro/gpt2-C1.py"}}}
+    row = {"family": "gpt2", "row": "proven on", "claims": {"C1": {"status": "failed", "detail": "…"}}, "script inputs": {"seed": 0}}
     kept_rows.keep(tmp_path, row, ("C1",))
-    assert kept_rows.kept(tmp_path, "gpt2", ("C1",)) is None, "its script is gone: proven again"
-    (tmp_path / "repro").mkdir()
-    (tmp_path / "repro" / "gpt2-C1.py").write_text("", encoding="utf-8")
     assert kept_rows.kept(tmp_path, "gpt2", ("C1",)) == row
     assert kept_rows.kept(tmp_path, "gpt2", ("C1", "G1")) is None and kept_rows.kept(tmp_path, "llama", ("C1",)) is None
     monkeypatch.setattr(kept_rows.transformers, "__version__", "99.0.0")
@@ -144,3 +141,46 @@ def test_a_row_is_kept_under_what_decides_it_and_given_back_only_for_the_same(tm
     monkeypatch.undo()
     (tmp_path / kept_rows.FOLDER / "gpt2.json").write_text('{"key": {"family": "gp', encoding="utf-8")
     assert kept_rows.kept(tmp_path, "gpt2", ("C1",)) is None, "a row cut short by a kill is proven again"
+
+
+def test_what_is_written_from_the_rows_changes_no_row_key(monkeypatch):
+    """The command's pages, the scripts, the causes and the findings are derived from the rows: a change to them rewrites the
+    pages and scripts without proving 165 families again; a change to the proof or the builds does prove them again."""
+    from genspec import PACKAGE
+    from genspec.families import kept_rows
+
+    before = kept_rows.source_sha256()
+    for derived in kept_rows.DERIVED:
+        assert (PACKAGE / derived).exists(), derived
+    real = type(PACKAGE).read_bytes
+
+    def edited(path, names=("causes.py", "runs.py")):
+        return real(path) + (b"# edited" if path.name in names else b"")
+
+    kept_rows.source_sha256.cache_clear()
+    monkeypatch.setattr(type(PACKAGE), "read_bytes", lambda path: edited(path, ("causes.py", "findings.py", "scripts.py", "command.py")))
+    assert kept_rows.source_sha256() == before, "an edit of what is derived from the rows changed the rows' key"
+    kept_rows.source_sha256.cache_clear()
+    monkeypatch.setattr(type(PACKAGE), "read_bytes", lambda path: edited(path, ("runs.py",)))
+    assert kept_rows.source_sha256() != before, "an edit of how a family is proven left the rows' key as it was"
+    kept_rows.source_sha256.cache_clear()
+
+
+def test_float64_that_cannot_judge_never_reads_as_red_in_float64_too(monkeypatch, workdir):
+    """A float64 run that raised where float32 computed, or scored NaN, says "float64 cannot judge: …" and the cell stays
+    unarbitrated; the same raise in both dtypes is the same finding, judged."""
+    raised64 = ("transformers itself raised RuntimeError: expected scalar type Float but found Double — called as XLNetLMHeadModel.forward(), "
+                "raised at transformers/models/xlnet/modeling_xlnet.py:300 (in XLNetRelativeAttention.rel_attn_core), transformers 5.25.0")
+    crash = ("transformers itself raised RuntimeError: The size of tensor a (48) must match the size of tensor b (33) — called as "
+             "CpmAntForCausalLM.forward(), raised at transformers/models/cpmant/modeling_cpmant.py:131 (in CpmAntAttention.forward), transformers 5.25.0")
+    nan = "the model's scores are not finite (NaN or inf): hi 151,936 of 151,936 scores of the articles' prompts; every weight is finite"
+    first = {"K1": RED, "G1": {"status": "failed", "detail": crash}, "K3": RED}
+    row = proven_family(monkeypatch, workdir, first, float64={1: {"K1": {"status": "failed", "detail": raised64},
+                                                                 "G1": {"status": "failed", "detail": crash},
+                                                                 "K3": {"status": "failed", "detail": nan}}},
+                        float32={2: {"K1": RED, "G1": {"status": "failed", "detail": crash}, "K3": RED}})
+    cells = row["claims"]
+    assert cells["K1"]["float64"].startswith("float64 cannot judge: float64 raised where float32 computed (transformers itself raised"), cells["K1"]
+    assert cells["K3"]["float64"].startswith("float64 cannot judge: its scores are not finite ("), cells["K3"]
+    assert cells["G1"]["float64"].startswith("failed in float64 too, on the same build: transformers itself raised"), cells["G1"]
+    assert all(cell["status"] == "failed" for cell in cells.values()), "float64 that cannot judge leaves the float32 verdict, unarbitrated"

@@ -9,12 +9,13 @@ What the generic sizes miss is in FAMILY_SETTINGS, each with its reason. A famil
 line (CannotBuild): too large still, a multimodal model whose text model is a row of its own, a config that will not build.
 """
 
-import copy
 import hashlib
 import inspect
 import json
+import math
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +92,9 @@ VARIED, VARIED_SHARE = 10, 2
 # whose scores float32 rounding moves by more amplifies rounding (Dory with its scales at 1 instead of their init: by 0.29).
 CONDITIONING_ATOL = KERNEL_ATOL["float32"]
 MANIFEST = "tiny.json"
+# Families that tell padding from text by an id their config does not name: CPM-Ant by id 0 alone (modeling_cpmant.py,
+# `segment = torch.where(input_ids != 0, 2, 0)`; its tokenizer's <pad> is 0).
+OWN_PADS = {"cpmant": 0}
 LARGEST = 60_000_000  # parameters: a tiny family is Qwen3's vocabulary twice (embedding, head) at width 64, and little more
 
 
@@ -165,6 +169,7 @@ def write_tiny(model_type: str, directory: Path, seed: int = 0, tokenizer_files:
         else:
             build_tokenizer(directory)
         tokenizer = preloaded(directory) or AutoTokenizer.from_pretrained(directory)
+        pad = pads_with(model_type, config, tokenizer, directory)
         prompts = {text: tokenizer(tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True,
                                                                  enable_thinking=False), return_tensors="pt")["input_ids"] for text in PROBE}
         tried = []
@@ -189,7 +194,7 @@ def write_tiny(model_type: str, directory: Path, seed: int = 0, tokenizer_files:
             "greedy replies": replies, "distinct tokens short of what G1 asks": missing,
             "float32 against float64": ({"largest score difference": drift, "tolerance": CONDITIONING_ATOL} if not isinstance(drift, str)
                                         else {"not measured": drift}),
-            "weights sha256": weights_sha256(directory)}), encoding="utf-8")
+            "pad id": pad, "weights sha256": weights_sha256(directory)}), encoding="utf-8")
     except CannotBuild:
         shutil.rmtree(directory, ignore_errors=True)
         raise
@@ -197,6 +202,18 @@ def write_tiny(model_type: str, directory: Path, seed: int = 0, tokenizer_files:
         shutil.rmtree(directory, ignore_errors=True)
         raise CannotBuild(f"does not build tiny ({type(error).__name__}: {_first_line(error)})") from None
     return directory
+
+
+def pads_with(model_type: str, config, tokenizer, directory: Path) -> int:
+    """The id the checkpoint's tokenizer pads with: the family's own pad id where it has one in the vocabulary (its config's, or
+    OWN_PADS'), else the stand-in's <|endoftext|>. Written into the checkpoint's tokenizer_config."""
+    own = OWN_PADS.get(model_type, getattr(config, "pad_token_id", None))
+    if not isinstance(own, int) or isinstance(own, bool) or not 0 <= own < VOCAB or own == tokenizer.pad_token_id:
+        return tokenizer.pad_token_id
+    saved = directory / "tokenizer_config.json"
+    settings = json.loads(saved.read_text(encoding="utf-8"))
+    saved.write_text(json.dumps(settings | {"pad_token": tokenizer.convert_ids_to_tokens(own)}, indent=2, ensure_ascii=False), encoding="utf-8")
+    return own
 
 
 def built(config, recipe: dict, seed: int):
@@ -270,13 +287,21 @@ class Build:
 
 def float32_drift(model, sequences: list[torch.Tensor]) -> float | str:
     """The largest difference between the float32 and the float64 scores of one forward pass over each sequence, or why the
-    family cannot compute in float64 (XGLM fills its mask with float64's minimum as a float32 tensor, which overflows)."""
-    exact = copy.deepcopy(model).to(torch.float64)
-    try:
-        with torch.inference_mode():
-            return max((model(ids).logits.double() - exact(ids).logits).abs().max().item() for ids in sequences)
-    except Exception as error:  # noqa: BLE001 (whatever the family's float64 path raises, it is the reason)
-        return f"it does not compute in float64 ({type(error).__name__}: {_first_line(error)[:200]})"
+    family cannot compute in float64 (XGLM fills its mask with float64's minimum as a float32 tensor, which overflows). float64
+    is computed as the arbiter computes it: the build saved, and loaded by the proof's own loader in float64."""
+    from genspec.run.loading import load_pretrained
+
+    with tempfile.TemporaryDirectory(prefix="genspec-gate-") as folder:
+        model.save_pretrained(folder, safe_serialization=True)
+        try:
+            exact, _ = load_pretrained(AutoModelForCausalLM, Path(folder), "float64", "cpu")
+            with torch.inference_mode():
+                drift = max((model(ids).logits.double() - exact(ids).logits).abs().max().item() for ids in sequences)
+        except Exception as error:  # noqa: BLE001 (whatever the family's float64 path raises, it is the reason)
+            return f"it does not compute in float64 ({type(error).__name__}: {_first_line(error)[:200]})"
+    if not math.isfinite(drift):
+        return f"its float64 scores are not finite (the largest difference from float32's reads {drift})"
+    return drift
 
 
 def admissible(drift: float | str) -> bool:

@@ -21,10 +21,12 @@ from genspec.files import write_whole
 
 PRELOAD = ["genspec.families.preload"]
 PER_FAMILY_SECONDS = 600  # a family whose proof has not ended by then is a row that says so
-REPRO = "repro"  # beside the matrix: a script per red cell that reproduces it without genspec
 ONE_BUILD_ONLY = "red on one build"  # red on the first build and on no other of the builds it was judged on: the build's, not the family's
 UNCONFIRMED = "unconfirmed"  # red on the first build, and no second build could judge it: neither a finding nor the build's
 FLOAT32_ROUNDING = "float32 rounding"  # red in float32, proven on the same build in float64: rounding the build amplified, never a finding
+FLOAT64_CANNOT_JUDGE = "float64 cannot judge"  # float64 did not start, raised where float32 computed, or scored NaN: unarbitrated
+# How the proof words a verdict it could not reach (genspec/run/finite_scores.py, genspec/reports/crashes.py).
+NOT_FINITE, RAISED = "the model's scores are not finite", "transformers itself raised"
 BUILDS = 3  # a red cell is judged on up to this many independent builds: confirmed when red on at least two
 # Red cells that compare two computations (every general claim but C1, which reads what a save stores): float64 judges them
 # again on the same build, since float64 is the arbiter of whether a difference is rounding.
@@ -124,7 +126,7 @@ def judge_red_cells(row: dict, directory: Path, workdir: Path, cache_root: str |
     if red:
         _judge_on_more_builds(row, red, workdir, cache_root)
     if any(cell["status"] == "failed" for cell in row["claims"].values()):
-        _write_reproductions(row, directory, workdir)
+        _keep_script_inputs(row, directory, workdir)
 
 
 def build_of(directory: Path) -> dict:
@@ -135,23 +137,16 @@ def build_of(directory: Path) -> dict:
     return {key: manifest[key] for key in ("seed", "recipe", "weights sha256", "float32 against float64")}
 
 
-def _write_reproductions(row: dict, checkpoint: Path, workdir: Path) -> None:
-    """repro/<family>-<claim>.py for each confirmed red cell (genspec/families/scripts.py), named in the cell."""
+def _keep_script_inputs(row: dict, checkpoint: Path, workdir: Path) -> None:
+    """What the red cells' scripts are written from (genspec/families/scripts.py), kept in the row: the command writes them, so a
+    change to a script's template rewrites every script without proving a family again."""
     import transformers
 
     from genspec.embedded.tokenizer import preloaded
-    from genspec.families import scripts as repro
-    from genspec.run import claims
+    from genspec.families import scripts
 
     tokenizer = preloaded(workdir / "tokenizer") or transformers.AutoTokenizer.from_pretrained(workdir / "tokenizer")
-    ids, catalogue = repro.token_ids(tokenizer), claims.catalogue()
-    for claim, cell in row["claims"].items():
-        if cell["status"] == "failed":
-            name = f"{REPRO}/{row['family']}-{claim}.py"
-            text = repro.script(row["family"], claim, catalogue[claim].claim, cell["detail"], checkpoint, ids, transformers.__version__)
-            (workdir / REPRO).mkdir(exist_ok=True)
-            write_whole(workdir / name, text)
-            cell["repro"] = name
+    row["script inputs"] = scripts.inputs(checkpoint, tokenizer)
 
 
 def _verdicts(directory: Path, report: Path, claims: list[str] | tuple[str, ...], cache_root: str | None, dtype: str = "float32") -> dict | None:
@@ -183,7 +178,9 @@ def without_machine_paths(detail: str, workdir: Path) -> str:
 
 def _arbitrate_in_float64(row: dict, red: list[str], directory: Path, workdir: Path, cache_root: str | None) -> None:
     """Each red cell that compares two computations, judged again on the same build in float64: proven there, it was float32
-    rounding this build amplified (FLOAT32_ROUNDING, listed apart, never a finding); red there too, it says so."""
+    rounding this build amplified (FLOAT32_ROUNDING, listed apart, never a finding); red there too, it says so. A float64 run
+    that could not judge — it did not start, raised where float32 did not, or computed scores that are not finite — says
+    FLOAT64_CANNOT_JUDGE with why, never "red in float64 too": the cell stays unarbitrated."""
     asked = [claim for claim in red if claim not in NOT_ARBITRATED]
     if not asked:
         return
@@ -193,13 +190,31 @@ def _arbitrate_in_float64(row: dict, red: list[str], directory: Path, workdir: P
     for claim in asked:
         cell, verdict = cells[claim], (exact or {}).get(claim)
         if verdict is None:
-            cell["float64"] = f"not judged in float64: {unmeasured or 'the float64 proof did not start'}"
+            cell["float64"] = f"{FLOAT64_CANNOT_JUDGE}: {unmeasured or 'the float64 proof did not start'}"
         elif verdict["status"] == "proven":
             cell["status"] = FLOAT32_ROUNDING
             cell["detail"] = (f"float32 rounding amplified by this build (float32: {cell['detail'][:400]}; float64, the same build: proven — "
                               f"{verdict['detail'][:300]})")
+        elif (why := _float64_could_not_judge(cell["detail"], verdict["detail"])) is not None:
+            cell["float64"] = f"{FLOAT64_CANNOT_JUDGE}: {why}"
         else:
             cell["float64"] = f"{verdict['status']} in float64 too, on the same build: {verdict['detail'][:300]}"
+
+
+def _float64_could_not_judge(float32: str, float64: str) -> str | None:
+    """Why float64's verdict says nothing of the claim, or None where it judged it: its scores were not finite, or transformers
+    raised in float64 where float32 computed (the same raise in both is the same finding, judged)."""
+    if float64.startswith(NOT_FINITE):
+        return f"its scores are not finite ({float64[:240]})"
+    if float64.startswith(RAISED) and _raise_site(float64) != _raise_site(float32):
+        return f"float64 raised where float32 computed ({float64[:240]})"
+    return None
+
+
+def _raise_site(detail: str) -> str | None:
+    """Where transformers raised, as a crash's verdict names it ("raised at FILE:LINE"), or None for a verdict that is no crash."""
+    found = re.search(r"raised at (\S+:\d+)", detail) if detail.startswith(RAISED) else None
+    return found.group(1) if found else None
 
 
 def _judge_on_more_builds(row: dict, red: list[str], workdir: Path, cache_root: str | None) -> None:

@@ -25,6 +25,10 @@ SAFE = {"use_safetensors": True, "trust_remote_code": False}
 # turns them off, on every release whose from_pretrained takes the keyword, offline or not.
 HUB_KERNELS = "use_kernels" in inspect.getsource(PreTrainedModel.from_pretrained)
 KERNELS_OFF = {"use_kernels": False} if HUB_KERNELS else {}
+# A mixture of experts loads with grouped_mm as its experts' implementation from transformers 5, and grouped_mm has no float64
+# kernel ("Expected mat_a to be Float32, BFloat16 or Float16 matrix, got Double"): float64, the arbiter of rounding, computes the
+# experts with the eager loop, which every dtype has. Other dtypes keep transformers' default.
+FLOAT64_EXPERTS = {"experts_implementation": "eager"} if "experts_implementation" in inspect.getsource(PreTrainedModel.from_pretrained) else {}
 
 
 def kernels_as_loaded(model) -> dict:
@@ -55,7 +59,8 @@ def load_pretrained(model_class, path: Path, dtype: str, device: str, **kwargs):
     unless `use_kernels=True` is passed (--kernels hub)."""
     with loading_unmapped():  # the loaded weights are then the one copy in memory (genspec/stored.py)
         model, info = model_class.from_pretrained(
-            path, **{**SAFE, **KERNELS_OFF, DTYPE_KEYWORD: getattr(torch, dtype), "output_loading_info": True, **kwargs}
+            path, **{**SAFE, **KERNELS_OFF, **(FLOAT64_EXPERTS if dtype == "float64" else {}), DTYPE_KEYWORD: getattr(torch, dtype),
+                     "output_loading_info": True, **kwargs}
         )
     model.to(device)
     model.requires_grad_(False)  # "setting our model in inference mode" (003)
