@@ -32,8 +32,10 @@ def test_shapes_follow_the_models_config(model, tokenizer, forward_passes, promp
         ("output: top score at the last position", repr(tokenizer.decode(observed.logits[0, -1].argmax().item()))),
     ]))
     assert observed.tokens["input_ids"].shape == (1, n)
-    assert observed.last_hidden_state.shape == (1, n, config.hidden_size), f"hidden states {tuple(observed.last_hidden_state.shape)}"
-    assert observed.logits.shape == (1, n, config.vocab_size), f"logits {tuple(observed.logits.shape)}"
+    assert observed.last_hidden_state.shape == (1, n, config.hidden_size), \
+        f"hidden states {tuple(observed.last_hidden_state.shape)}, where the claim expects {(1, n, config.hidden_size)} (1×N×hidden_size)"
+    assert observed.logits.shape == (1, n, config.vocab_size), \
+        f"logits {tuple(observed.logits.shape)}, where the claim expects {(1, n, config.vocab_size)} (1×N×vocab_size)"
 
 
 @pytest.mark.claim("S1")

@@ -44,13 +44,13 @@ BROKEN_TORCH = "raise ImportError('this environment holds a torch that does not 
 def scripts(tmp_path_factory):
     root = tmp_path_factory.mktemp("reproductions")
     build_tokenizer(root / "tokenizer")
-    ids = repro.token_ids(transformers.AutoTokenizer.from_pretrained(root / "tokenizer"))
+    tokenizer = transformers.AutoTokenizer.from_pretrained(root / "tokenizer")
     written = {}
     for family, claims in FINDINGS.items():
-        checkpoint = tiny.write_tiny(family, root / family, tokenizer_files=root / "tokenizer")
+        given = repro.inputs(tiny.write_tiny(family, root / family, tokenizer_files=root / "tokenizer"), tokenizer)
         for claim in claims:
             written[claim if family == "xlm" else f"{family}-{claim}"] = path = root / f"{family}-{claim}.py"
-            path.write_text(repro.script(family, claim, "the claim", "the verdict", checkpoint, ids, transformers.__version__), encoding="utf-8")
+            path.write_text(repro.script(family, claim, "the claim", "the verdict", given, transformers.__version__), encoding="utf-8")
     return root, written
 
 

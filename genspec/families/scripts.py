@@ -2,12 +2,15 @@
 transformers only, no genspec.
 
 It builds the family's tiny config and the same weights as the cell's tiny checkpoint (genspec's recipe, written out in the
-script), runs the two computations the claim compares on the same token ids, prints where they part, and exits 1 while the
-finding holds, 0 once a release removes it. A claim whose computation crashed inside transformers is reproduced by that call;
-one whose comparison no script is written for yet exits 2, saying so.
+script) with the checkpoint's generation config, runs the two computations the claim compares on the same token ids, prints
+where they part, and exits 1 while the finding holds, 0 once a release removes it, 2 when the script cannot run or its scores
+cannot judge (NaN). A claim whose computation raised inside transformers runs the claim's own comparison again: the same raise
+in the same place is the finding, any other exception the script's own failure. Written from what the family's row keeps
+(`inputs`), so a change here rewrites every script without proving a family again.
 """
 
 import json
+import re
 from pathlib import Path
 
 from genspec.embedded.small_models import BIAS_STD, MLP_GAIN, MLP_OUT, NORM_SPREAD
@@ -28,6 +31,7 @@ COMPARISONS = {
     "C2": "classifier",  # 001's classifier against the causal LM's last (non-pad) position, alone and in padded batches
     "C3": "classify_loop",  # the classification loop against greedy generate()
     "C1": "stored_head",  # what the checkpoint stores for 001's key_mapping to rename
+    "S1": "hidden_shape",  # the base model's hidden states 1×N×hidden_size, the head's scores 1×N×vocab_size
 }
 # The proof's kernel tolerance, per dtype (genspec/run/tolerances.py says where each comes from): a difference within it is the
 # order in which kernels sum, never a finding.
@@ -129,14 +133,28 @@ def parted(loop_name, looped, generated):
     return True
 '''
 
+DIFFERENCE = '''
+class CannotJudge(Exception):
+    """The scores are not finite: they say nothing of the claim (no finding, and no proof that it is gone)."""
+
+
+def largest_difference(first, second):
+    """The largest difference between two score tensors, compared in the wider of their dtypes; CannotJudge where either holds
+    NaN or inf."""
+    if not (torch.isfinite(first).all() and torch.isfinite(second).all()):
+        raise CannotJudge("the scores are not finite (NaN or inf)")
+    wider = torch.promote_types(first.dtype, second.dtype)
+    return (first.to(wider) - second.to(wider)).abs().max().item()
+'''
+
 CHECKS = {
-    "prefix": '''
+    "prefix": DIFFERENCE + '''
 def finding(model, tolerance):
     """A prefix's scores with and without later tokens."""
     with torch.no_grad():
-        alone = model(PREFIX).logits[0].float()
-        extended = model(torch.cat([PREFIX, LATER], dim=-1)).logits[0, : PREFIX.shape[1]].float()
-    moved = (alone - extended).abs().nan_to_num(nan=float("inf")).max().item()
+        alone = model(PREFIX).logits[0]
+        extended = model(torch.cat([PREFIX, LATER], dim=-1)).logits[0, : PREFIX.shape[1]]
+    moved = largest_difference(alone, extended)
     print(f"the prefix's {PREFIX.shape[1]} positions score otherwise once {LATER.shape[1]} tokens follow: by up to {moved:.4g} "
           f"(tolerance {tolerance})")
     return moved > tolerance
@@ -247,7 +265,7 @@ def finding(model, tolerance):
     print(f"the beam loop's best beam: {looped}\\ngenerate(num_beams={BEAMS}): {generated[0, PROMPT.shape[1]:].tolist()}")
     return looped != generated[0, PROMPT.shape[1]:].tolist()
 ''',
-    "uncached_loop": '''
+    "uncached_loop": DIFFERENCE + '''
 def finding(model, tolerance):
     """Each step's scores as generate() computes them, carrying its state, against a forward pass over the whole text so far."""
     with torch.no_grad():
@@ -256,13 +274,13 @@ def finding(model, tolerance):
         new = run.sequences[0, PROMPT.shape[1]:]
         moved = []
         for step, scores in enumerate(run.logits):
-            whole = model(torch.cat([PROMPT, new[None, :step]], dim=-1), use_cache=False).logits[0, -1].float()
-            moved.append((whole - scores[0].float()).abs().nan_to_num(nan=float("inf")).max().item())
+            whole = model(torch.cat([PROMPT, new[None, :step]], dim=-1), use_cache=False).logits[0, -1]
+            moved.append(largest_difference(whole, scores[0]))
     print("largest difference per step, generate() against the whole text: " + ", ".join(f"{value:.3g}" for value in moved)
           + f" (tolerance {tolerance})")
     return max(moved) > tolerance
 ''',
-    "rows": '''
+    "rows": DIFFERENCE + '''
 def finding(model, tolerance):
     """S5: one forward pass over a right-padded batch scores each row's positions as the text alone."""
     width = max(len(text) for text in TEXTS)
@@ -273,7 +291,7 @@ def finding(model, tolerance):
         batched = model(ids, attention_mask=mask).logits
         for row, text in enumerate(TEXTS):
             alone = model(torch.tensor([text])).logits[0]
-            moved.append((batched[row, : len(text)].double() - alone.double()).abs().nan_to_num(nan=float("inf")).max().item())
+            moved.append(largest_difference(batched[row, : len(text)], alone))
     print("largest difference per row, in the batch against alone: " + ", ".join(f"{value:.3g}" for value in moved) + f" (tolerance {tolerance})")
     return max(moved) > tolerance
 ''',
@@ -294,7 +312,7 @@ def finding(model, tolerance):
             differs |= batched[row][: len(single)] != single
     return differs
 ''',
-    "classifier": CLASSIFIER + '''
+    "classifier": DIFFERENCE + CLASSIFIER + '''
 
 def finding(model, tolerance):
     """C2: 001's classifier (the causal LM's head as its score) scores a text by its last token — alone, and in a batch padded
@@ -303,7 +321,7 @@ def finding(model, tolerance):
     classifier.config.pad_token_id = PAD
     moved = {}
     with torch.no_grad():
-        moved["one text"] = (model(PROMPT).logits[0, -1].double() - classifier(PROMPT).logits[0].double()).abs().nan_to_num(nan=float("inf")).max().item()
+        moved["one text"] = largest_difference(model(PROMPT).logits[0, -1], classifier(PROMPT).logits[0])
         width = max(len(text) for text in TEXTS[:2])
         for side in ("right", "left"):
             pads = [[PAD] * (width - len(text)) for text in TEXTS[:2]]
@@ -312,7 +330,7 @@ def finding(model, tolerance):
                                   for text, pad in zip(TEXTS[:2], pads)]))
             last = (mask * torch.arange(width)).argmax(-1)
             causal = model(ids, attention_mask=mask).logits[torch.arange(2), last]
-            moved[f"a batch padded {side}"] = (causal.double() - classifier(ids, attention_mask=mask).logits.double()).abs().nan_to_num(nan=float("inf")).max().item()
+            moved[f"a batch padded {side}"] = largest_difference(causal, classifier(ids, attention_mask=mask).logits)
     print("the classifier's scores against the causal LM's at the last (non-pad) token: "
           + ", ".join(f"{what} by up to {value:.4g}" for what, value in moved.items()) + f" (tolerance {tolerance})")
     return max(moved.values()) > tolerance
@@ -340,35 +358,63 @@ def finding(model, tolerance):
           f" (tie_word_embeddings={model.config.tie_word_embeddings})")
     return "lm_head.weight" not in keys
 ''',
-    "unwritten": '''
+    "hidden_shape": '''
 def finding(model, tolerance):
-    raise NotImplementedError("no reproduction of this claim's comparison is written yet: see the verdict above")
-''',
-    "crash": '''
-def finding(model, tolerance):
-    """The call that raised inside transformers."""
-    try:
-        with torch.no_grad():
-            model(PROMPT, use_cache=True)
-            model.generate(PROMPT, attention_mask=torch.ones_like(PROMPT), do_sample=False, max_new_tokens=STEPS)
-            model.generate(PROMPT, attention_mask=torch.ones_like(PROMPT), do_sample=False, num_beams=3, max_new_tokens=STEPS)
-    except Exception:
-        traceback.print_exc()
-        return True
-    print("forward and generate() (greedy, beams) ran without raising")
-    return False
+    """S1: tokens 1×N → the base model's last_hidden_state 1×N×hidden_size → the head's logits 1×N×vocab_size (the config's sizes)."""
+    n, config = PROMPT.shape[1], model.config
+    with torch.no_grad():
+        hidden = model.base_model(PROMPT).last_hidden_state
+        logits = model(PROMPT).logits
+    holds = False
+    for name, seen, expected in (("last_hidden_state", tuple(hidden.shape), (1, n, config.hidden_size)),
+                                 ("logits", tuple(logits.shape), (1, n, config.vocab_size))):
+        print(f"{name}: {seen}, where the claim expects {expected}")
+        holds |= seen != expected
+    return holds
 ''',
 }
+# A claim whose computation raised inside transformers: the claim's own comparison run again (CHECKS[COMPARISONS[claim]]). The
+# finding holds while the same exception is raised in the same function of the same transformers file (its line may move
+# between releases); a comparison that runs is judged as written; any other exception is the script's own failure (exit 2).
+CRASH = '''
+RAISED = {raised}  # what the proof saw: the exception's type, and transformers' file and function it was raised in
 
-TEMPLATE = '''"""{family} — {claim}: {claim_text}
+
+def raised_here(error):
+    """Whether `error` is the raise the proof saw: its type, in the same function of the same transformers file."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if "/transformers/" in frame.filename.replace("\\\\", "/")]
+    if not frames or type(error).__name__ != RAISED["type"]:
+        return False
+    innermost = frames[-1]
+    return innermost.filename.replace("\\\\", "/").endswith(RAISED["file"]) and innermost.name == RAISED["function"]
+
+
+compared = finding
+
+
+def finding(model, tolerance):
+    """The claim's comparison, which raised inside transformers when the proof ran it."""
+    try:
+        return compared(model, tolerance)
+    except Exception as error:
+        if not raised_here(error):
+            raise
+        traceback.print_exc()
+        print(f"raised as the proof saw it: {RAISED['type']} in {RAISED['function']} ({RAISED['file']})")
+        return True
+'''
+
+
+TEMPLATE = """\"\"\"{family} — {claim}: {claim_text}
 
 Red in `genspec families` on transformers {release}: {verdict}
 
 Reproduces it with torch and transformers alone: the family's tiny config and the tiny checkpoint's weights (seed {seed}),
-the token ids the proof used, and the two computations the claim compares, in float32 and in float64 (the arbiter of
-rounding). Exits 1 while the finding holds in both, 0 once a release removes it (or float64 shows it was rounding), 2 when
-the script itself cannot run, saying why.
-"""
+its generation config, the token ids the proof used, and the two computations the claim compares, in float32 and in float64
+(the arbiter of rounding). Exits 1 while the finding holds (in float32, and in float64 where float64 can judge: it says when
+it cannot), 0 once a release removes it (or float64 shows it was rounding), 2 when the script itself cannot run or its
+scores cannot judge the claim, saying why.
+\"\"\"
 
 import copy
 import hashlib
@@ -384,7 +430,7 @@ try:  # a missing or broken package is no finding: exit 2, saying what
     import torch
     import transformers
     from safetensors import safe_open
-    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, GenerationConfig
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 except Exception as error:
     print(f"could not run: {{type(error).__name__}}: {{error}}")
@@ -392,6 +438,7 @@ except Exception as error:
 
 MODEL_TYPE = {family!r}
 CONFIG_JSON = {config!r}  # config.json of the tiny checkpoint, read as from_pretrained reads it (in main)
+GENERATION_JSON = {generation!r}  # its generation_config.json: the eos ids generate() is told, as the proof's load tells it
 SEED, EMBEDDING_GAIN, LAYER_GAIN = {seed}, {embedding_gain}, {layer_gain}
 PROMPT = torch.tensor([{prompt}])  # the articles' how-are-you chat, in Qwen3's token ids
 PROMPTS = [{prompt}, {other_prompt}]  # and why-are-you-running, the batch's other row
@@ -407,7 +454,7 @@ CHECKPOINT_SHA256 = {sha256!r}  # the tiny checkpoint's weights, as genspec buil
 {check}
 
 def weights_sha256(model):
-    """The hash genspec's tiny.json gives a build: every safetensors file save_pretrained writes, in name order."""
+    \"\"\"The hash genspec's tiny.json gives a build: every safetensors file save_pretrained writes, in name order.\"\"\"
     digest = hashlib.sha256()
     with tempfile.TemporaryDirectory() as folder:
         model.save_pretrained(folder)
@@ -416,12 +463,21 @@ def weights_sha256(model):
     return digest.hexdigest()
 
 
+def in_float64(model):
+    \"\"\"The model as the arbiter computes it: float64, a mixture of experts through the eager loop (grouped_mm has no float64).\"\"\"
+    exact = copy.deepcopy(model).double()
+    if getattr(exact.config, "_experts_implementation", None) not in (None, "eager") and hasattr(exact, "set_experts_implementation"):
+        exact.set_experts_implementation("eager")
+    return exact
+
+
 if __name__ == "__main__":
     print(f"{{MODEL_TYPE}} on transformers {{transformers.__version__}}, torch {{torch.__version__}}")
     try:  # anything the script itself cannot do is no finding: exit 2, saying what
         if MODEL_TYPE not in CONFIG_MAPPING:
             raise LookupError(f"transformers {{transformers.__version__}} has no family {{MODEL_TYPE!r}}")
         model = built(CONFIG_MAPPING[MODEL_TYPE].from_dict(json.loads(CONFIG_JSON)), SEED, EMBEDDING_GAIN, LAYER_GAIN)
+        model.generation_config = GenerationConfig.from_dict(json.loads(GENERATION_JSON))
         sha256 = weights_sha256(model)
         print(f"weights sha256 {{sha256[:12]}}: " + ("the tiny checkpoint's" if sha256 == CHECKPOINT_SHA256 else
               f"not the tiny checkpoint's ({{CHECKPOINT_SHA256[:12]}}): this release initializes the family otherwise"))
@@ -432,33 +488,54 @@ if __name__ == "__main__":
         sys.exit(2)
     try:  # float64 is the arbiter: a difference float32 rounding made is gone there
         print("in float64, the arbiter of rounding:")
-        exact = finding(copy.deepcopy(model).double(), TOLERANCE["float64"])
+        exact = finding(in_float64(model), TOLERANCE["float64"])
     except Exception as error:
-        print(f"float64 could not run ({{type(error).__name__}}: {{error}}): the float32 verdict stands")
+        print(f"float64 cannot judge ({{type(error).__name__}}: {{error}}): unarbitrated, the float32 verdict stands")
         exact = holds
     if holds and not exact:
         print("float32 rounding: the finding is gone in float64")
     holds = holds and exact
     print("the finding holds" if holds else "the finding is gone on this release")
     sys.exit(1 if holds else 0)
-'''
+"""
 
 
-def script(family: str, claim: str, claim_text: str, verdict: str, checkpoint: Path, ids: dict, release: str) -> str:
-    """The reproduction of `family`'s red `claim` built from its tiny checkpoint's config and manifest."""
+def inputs(checkpoint: Path, tokenizer) -> dict:
+    """What a family's scripts are written from, read from its tiny checkpoint: kept in the family's row (JSON)."""
     config = json.loads((checkpoint / "config.json").read_text(encoding="utf-8"))
     for key in ("model_type", "transformers_version", "architectures", "_name_or_path", "dtype", "torch_dtype"):
         config.pop(key, None)
+    generation = json.loads((checkpoint / "generation_config.json").read_text(encoding="utf-8"))
+    generation.pop("transformers_version", None)
     manifest = json.loads((checkpoint / "tiny.json").read_text(encoding="utf-8"))
-    recipe = manifest["recipe"]
-    kind = "crash" if verdict.startswith("transformers itself raised") else COMPARISONS.get(claim, "unwritten")
+    ids = token_ids(tokenizer) | {"pad": manifest.get("pad id", tokenizer.pad_token_id)}  # the id the checkpoint's tokenizer pads with
+    return {"config": config, "generation": generation, "seed": manifest["seed"] + manifest["recipe"]["seed_shift"],
+            "recipe": manifest["recipe"], "weights sha256": manifest.get("weights sha256", ""), "ids": ids}
+
+
+def script(family: str, claim: str, claim_text: str, verdict: str, given: dict, release: str) -> str:
+    """The reproduction of `family`'s red `claim`, from the inputs its row keeps (`inputs`)."""
+    ids, recipe, eos = given["ids"], given["recipe"], given["generation"].get("eos_token_id")
+    raised = raise_site(verdict)
+    check = CHECKS[COMPARISONS[claim]] + (CRASH.replace("{raised}", repr(raised)) if raised else "")
     return TEMPLATE.format(
         family=family, claim=claim, claim_text=claim_text, release=release, verdict=" ".join(verdict.split())[:600],
-        config=json.dumps(config, sort_keys=True),
-        seed=manifest["seed"] + recipe["seed_shift"], embedding_gain=recipe["embedding_gain"], layer_gain=recipe["layer_gain"],
+        config=json.dumps(given["config"], sort_keys=True), generation=json.dumps(given["generation"], sort_keys=True),
+        seed=given["seed"], embedding_gain=recipe["embedding_gain"], layer_gain=recipe["layer_gain"],
         prompt=ids["prompt"], other_prompt=ids["other_prompt"], prefix=ids["prefix"], later=ids["later"], pad=ids["pad"], texts=ids["texts"],
-        eos=_eos_ids(checkpoint),
-        tolerance=TOLERANCE, sha256=manifest.get("weights sha256", ""), weights=WEIGHTS, check=CHECKS[kind])
+        eos=sorted(eos if isinstance(eos, list) else [eos] if eos is not None else []),
+        tolerance=TOLERANCE, sha256=given["weights sha256"], weights=WEIGHTS, check=check)
+
+
+CRASH_SITE = re.compile(r"^transformers itself raised (?P<type>\w+).*? raised at (?:\S*?/)?(?P<file>transformers/\S+?):\d+ \(in (?P<function>[\w.<>]+)\)")
+
+
+def raise_site(verdict: str) -> dict | None:
+    """The exception type, transformers' file and the function a crash's verdict names (genspec/reports/crashes.py), or None."""
+    found = CRASH_SITE.search(" ".join(verdict.split()))
+    if not found:
+        return None
+    return {"type": found["type"], "file": found["file"].removeprefix("transformers/"), "function": found["function"].rsplit(".", 1)[-1]}
 
 
 def token_ids(tokenizer) -> dict:
@@ -470,9 +547,3 @@ def token_ids(tokenizer) -> dict:
     return {"prompt": encode(chat("how are you?")), "other_prompt": encode(chat("Why are you running?")), "prefix": prefix,
             "later": encode("Hi dog how are you?")[len(prefix):], "pad": 151643,
             "texts": [encode(text) for text in ("Hi dog how are you?", "Hello dog", "how are you?")]}
-
-
-def _eos_ids(checkpoint: Path) -> list[int]:
-    config = json.loads((checkpoint / "generation_config.json").read_text(encoding="utf-8"))
-    eos = config.get("eos_token_id")
-    return sorted(eos if isinstance(eos, list) else [eos] if eos is not None else [])
