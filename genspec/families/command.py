@@ -14,6 +14,8 @@ crash or hang is its row, not the run's end), `-n` at a time.
 
 import json
 import os
+import re
+import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -21,9 +23,11 @@ from pathlib import Path
 import transformers
 
 from genspec import usage
-from genspec.families import kept_rows
+from genspec.families import findings, kept_rows
 from genspec.families import runs as family_runs
 from genspec.files import write_whole
+
+REPRO = "repro"  # beside the matrix: a script per red cell that reproduces it without genspec
 
 # The claims about every causal LM (shapes, causality, generation as a loop, what is kept between steps, the classifier).
 GENERAL = ("S1", "S3", "S4", "S5", "K1", "K2", "K3", "K4", "G1", "G2", "G3", "G4", "G6", "G8", "G10", "C1", "C2", "C3")
@@ -37,55 +41,77 @@ def say_row(row: dict) -> None:
                                               " " + "".join(SYMBOL.get(cell["status"], "?") for cell in row["claims"].values())), flush=True)
 
 
+# The verdicts a cell can have, in the order the page counts them.
+STATUSES = ("proven", "failed", family_runs.ONE_BUILD_ONLY, family_runs.UNCONFIRMED, family_runs.FLOAT32_ROUNDING, "cannot show",
+            "not applicable", "refuted", "skipped", "not run")
+MEANING = {
+    "proven": "the claim holds on the family's tiny build",
+    "failed": "red: red on at least two independent builds, and in float64 too where float64 could judge (its kind and cause below)",
+    family_runs.ONE_BUILD_ONLY: "red on the first build only, proven on the other builds it was judged on: the build's, not the family's",
+    family_runs.UNCONFIRMED: "red on the first build; no second build could judge it",
+    family_runs.FLOAT32_ROUNDING: "red in float32, proven on the same build in float64: rounding the build amplified",
+    "cannot show": "the family has the part, but what its build does cannot decide the claim (the reason below)",
+    "not applicable": "a part of the articles the family does not have (001's classifier without a classification model)",
+}
+
+
 def to_markdown(matrix: dict) -> str:
     rows = matrix["families"]
     proven_on = [row for row in rows if row["row"] == "proven on"]
+    cells = [(row["family"], claim, row["claims"].get(claim, {"status": "not run"})) for row in proven_on for claim in GENERAL]
+    shown = [status for status in STATUSES if any(cell["status"] == status for _, _, cell in cells)]
+    red = [(family, claim, cell) for family, claim, cell in cells if cell["status"] == "failed"]
+    kinds = Counter(cell.get("kind", "not judged") for _, _, cell in red)
     lines = [f"# The general claims on every family of transformers {matrix['transformers']}", "",
              (f"{len(rows)} families map to a causal LM; {len(proven_on)} built tiny and proven on, "
-             f"{len(rows) - len(proven_on)} not (below, with the reasons). Each cell is the proof's verdict; the JSON has each reason."), "",
-             "| claim | " + " | ".join(SYMBOL[status] + " " + status for status in ("proven", "failed", "cannot show", "not applicable")) + " |",
-             "|---|---|---|---|---|"]
+              f"{len(rows) - len(proven_on)} not (below, each with its reason). Each cell is the proof's verdict."), "",
+             f"{len(red)} red cells: " + ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
+             + " — each explained in [findings.md](findings.md).", "",
+             "| | verdict | what it means |", "|---|---|---|"]
+    lines += [f"| {SYMBOL[status]} | {status} | {MEANING.get(status, '')} |" for status in shown]
+    lines += ["", "| claim | " + " | ".join(f"{SYMBOL[status]} {status}" for status in shown) + " |", "|---|" + "---|" * len(shown)]
     for claim in GENERAL:
         counts = Counter(row["claims"].get(claim, {}).get("status", "not run") for row in proven_on)
-        lines.append(f"| {claim} | " + " | ".join(str(counts[status]) for status in ("proven", "failed", "cannot show", "not applicable")) + " |")
+        lines.append(f"| {claim} | " + " | ".join(str(counts[status]) for status in shown) + " |")
     lines += ["", "| family | " + " | ".join(GENERAL) + " |", "|---|" + "---|" * len(GENERAL)]
     lines += [f"| {row['family']} | " + " | ".join(SYMBOL.get(row["claims"].get(claim, {}).get("status", "not run"), "?") for claim in GENERAL) + " |"
               for row in proven_on]
-    reasons = Counter((row["row"], _kind(row["reason"])) for row in rows if row["row"] != "proven on")
-    if reasons:
-        lines += ["", "## Not built or not loaded, by reason", "", "| row | reason | families |", "|---|---|---|"]
-        for (kind, reason), count in reasons.most_common():
-            names = ", ".join(row["family"] for row in rows if row["row"] == kind and _kind(row["reason"]) == reason)
-            lines.append(f"| {kind} | {_cell(reason)} | {count}: {names} |")
-    red = [(row["family"], claim, cell) for row in proven_on for claim, cell in row["claims"].items() if cell["status"] == "failed"]
+    unbuilt = [row for row in rows if row["row"] != "proven on"]
+    if unbuilt:
+        names = {row["family"] for row in rows}
+        lines += ["", "## Not built or not loaded, each with its reason", "", "| family | row | reason |", "|---|---|---|"]
+        lines += [f"| {row['family']} | {row['row']} | {_cell(_no_phantom_row(row['reason'], names))} |" for row in unbuilt]
     if red:
-        lines += ["", "## Every red cell's reason", "",
-                  ("Each red in float64 too on the same build (not rounding), confirmed on independent builds of the family (other "
-                   "seeds, other weights: the hashes are in the JSON), and reproduced by a script that needs torch and transformers "
-                   "alone: it exits 1 while the finding holds, 0 once a release removes it."), "",
-                  "| family | claim | the proof's verdict | reproduce |", "|---|---|---|---|"]
-        lines += [f"| {family} | {claim} | {_cell(cell['detail'][:400])} | "
+        lines += ["", "## Every red cell, its kind and its cause", "",
+                  ("Red on independent builds (other seeds, other weights: the hashes are in the JSON), judged again in float64 on the "
+                   "same build where float64 can judge, and reproduced by a script that needs torch and transformers alone: it exits 1 "
+                   "while the finding holds, 0 once a release removes it. A defect's counter-patch is beside its script."), "",
+                  "| family | claim | kind | cause | the proof's verdict | float64 | reproduce |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {family} | {claim} | {cell.get('kind', '')} | "
+                  + (f"[{cell['cause']}](findings.md#{cell['cause']})" if cell.get("cause") and cell.get("kind") != "cause not found"
+                     else _cell(cell.get("cause text", ""))[:200])
+                  + f" | {_cell(cell['detail'][:300])} | {_cell(cell.get('float64', '—')[:160])} | "
                   + (f"[{Path(cell['repro']).name}]({cell['repro']})" if cell.get("repro") else "—") + " |" for family, claim, cell in red]
     apart = (
-        (family_runs.FLOAT32_ROUNDING, "Float32 rounding amplified by the build",
-         "Not findings: red in float32, proven on the same build in float64 — the build's weights amplify float32's rounding.",
-         "float32's verdict and float64's"),
-        (family_runs.ONE_BUILD_ONLY, "Red on one build only",
-         "Not findings: red on the first tiny build and on no other independent build it was judged on.", "the verdicts, build by build"),
-        (family_runs.UNCONFIRMED, "Unconfirmed", "Red on the first build; no second build could judge it (the reason is in the cell).",
-         "the first build's verdict, and why no second judged it"),
+        (family_runs.FLOAT32_ROUNDING, "Float32 rounding amplified by the build", "float32's verdict and float64's"),
+        (family_runs.ONE_BUILD_ONLY, "Red on one build only", "the verdicts, build by build"),
+        (family_runs.UNCONFIRMED, "Unconfirmed", "the first build's verdict, and why no second judged it"),
+        ("cannot show", "Cannot show, each with its reason", "why the build cannot decide the claim"),
     )
-    for status, title, meaning, column in apart:
-        cells = [(row["family"], claim, cell["detail"]) for row in proven_on for claim, cell in row["claims"].items() if cell["status"] == status]
-        if cells:
-            lines += ["", f"## {title}", "", meaning, "", f"| family | claim | {column} |", "|---|---|---|"]
-            lines += [f"| {family} | {claim} | {_cell(detail[:600])} |" for family, claim, detail in cells]
+    for status, title, column in apart:
+        listed = [(family, claim, cell["detail"]) for family, claim, cell in cells if cell["status"] == status]
+        if listed:
+            lines += ["", f"## {title}", "", f"{SYMBOL[status]} {MEANING[status]}.", "", f"| family | claim | {column} |", "|---|---|---|"]
+            lines += [f"| {family} | {claim} | {_cell(detail[:600])} |" for family, claim, detail in listed]
     return "\n".join(lines) + "\n"
 
 
-def _kind(reason: str) -> str:
-    """A reason without what differs between families (their names, sizes), so that like reasons group."""
-    return reason.split(" (")[0] if reason.startswith(("does not build tiny", "its config")) else reason.split(":")[0]
+def _no_phantom_row(reason: str, names: set[str]) -> str:
+    """A multimodal family's reason names its text model's row; where the matrix has no such row, it says so."""
+    found = re.search(r"its text model is (\S+), a row of its own", reason)
+    if found and found.group(1) not in names:
+        return reason.replace(f"{found.group(1)}, a row of its own", f"{found.group(1)}, which transformers maps to no causal LM: no row judges it")
+    return reason
 
 
 def _cell(text: str) -> str:
@@ -96,9 +122,10 @@ def write(matrix: dict, output: Path) -> list[Path]:
     from genspec.reports import html_page
 
     output.mkdir(parents=True, exist_ok=True)
-    paths = [output / "families.json", output / "families.md", output / "families.html"]
+    paths = [output / "families.json", output / "families.md", output / "families.html", output / "findings.md"]
     write_whole(paths[0], json.dumps(matrix, indent=1, ensure_ascii=False) + "\n")
     write_whole(paths[1], to_markdown(matrix))
+    write_whole(paths[3], findings.to_markdown(matrix))
     grid = [(row["family"], row["row"], [row["claims"].get(claim, {}).get("status", "not run") if row["row"] == "proven on" else row["row"]
                                          for claim in GENERAL]) for row in matrix["families"]]
     links = [[row["claims"].get(claim, {}).get("repro") if row["row"] == "proven on" else None for claim in GENERAL] for row in matrix["families"]]
@@ -116,6 +143,9 @@ def main(argv=None) -> int:
     parser.add_argument("--join", nargs="+", type=Path, metavar="MATRIX", help="join shards' families.json into one matrix; nothing is run")
     parser.add_argument("-n", "--workers", type=int, default=os.cpu_count() or 1, help="families proven at once (default: the cores)")
     parser.add_argument("--stand-in-cache", help="where stand-ins are built (default: genspec's)")
+    parser.add_argument("--scripts-python", default=sys.executable, metavar="PYTHON",
+                        help="the Python that runs each defect's script and counter-patch, as a maintainer would (default: this one; "
+                             "one whose environment holds only torch and transformers shows they need nothing else)")
     arguments = parser.parse_args(argv)
     if arguments.join:
         matrix = _joined(arguments.join, arguments.output)
@@ -128,8 +158,7 @@ def main(argv=None) -> int:
             print(f"kept from an earlier run with the same transformers, torch and genspec (in {arguments.output / kept_rows.FOLDER}): "
                   f"{len(rows)} of {len(chosen)} families", flush=True)
         with tempfile.TemporaryDirectory(prefix="genspec-families-") as scratch:
-            def ended(row: dict) -> None:  # kept at once, with its scripts: a run stopped later goes on from here
-                _copy_reproductions(Path(scratch), arguments.output, row["family"])
+            def ended(row: dict) -> None:  # kept at once: a run stopped later goes on from here
                 kept_rows.keep(arguments.output, row, GENERAL)
                 say_row(row)
 
@@ -137,6 +166,8 @@ def main(argv=None) -> int:
             for row in family_runs.run(waiting, Path(scratch), max(1, arguments.workers), arguments.stand_in_cache, GENERAL, ended):
                 rows[row["family"]] = row
         matrix = {"transformers": transformers.__version__, "general_claims": list(GENERAL), "families": [rows[family] for family in chosen]}
+    write_scripts(matrix, arguments.output)
+    findings.judge(matrix, arguments.output, python=arguments.scripts_python, workers=max(1, arguments.workers))
     for path in write(matrix, arguments.output):
         print(f"written: {path}")
     return 0
@@ -162,13 +193,24 @@ def _chosen(every: list[str], only: str | None, shard: str | None) -> list[str]:
     return chosen
 
 
-def _copy_reproductions(source: Path, output: Path, family: str | None = None) -> None:
-    """The red cells' scripts (repro/) from where they were made to beside the matrix: one family's, or all."""
-    scripts = sorted((source / family_runs.REPRO).glob(f"{family}-*.py" if family else "*.py"))
-    if scripts:
-        (output / family_runs.REPRO).mkdir(parents=True, exist_ok=True)
-    for script in scripts:
-        write_whole(output / family_runs.REPRO / script.name, script.read_text(encoding="utf-8"))
+def write_scripts(matrix: dict, output: Path) -> None:
+    """repro/<family>-<claim>.py for each red cell, written from what its row keeps (genspec/families/scripts.py), named in the
+    cell; a script no red cell names any more is removed."""
+    from genspec.families import scripts
+    from genspec.run import claims
+
+    catalogue, written = claims.catalogue(), set()
+    for row in matrix["families"]:
+        for claim, cell in row.get("claims", {}).items():
+            if cell["status"] == "failed" and "script inputs" in row:
+                name = f"{REPRO}/{row['family']}-{claim}.py"
+                write_whole(output / name, scripts.script(row["family"], claim, catalogue[claim].claim, cell["detail"], row["script inputs"],
+                                                          matrix["transformers"]))
+                cell["repro"] = name
+                written.add(output / name)
+    for stale in sorted((output / REPRO).glob("*.py")) if (output / REPRO).is_dir() else []:
+        if stale not in written:
+            stale.unlink()
 
 
 def _joined(paths: list[Path], output: Path) -> dict:
@@ -182,6 +224,4 @@ def _joined(paths: list[Path], output: Path) -> dict:
     if len(releases) != 1 or not all("families" in matrix for matrix in matrices):
         raise usage.UsageError(f"--join: shards of one release's families matrix only (found {sorted(map(str, releases))})")
     rows = sorted((row for matrix in matrices for row in matrix["families"]), key=lambda row: row["family"])
-    for path in paths:  # each shard's scripts, to beside the joined matrix
-        _copy_reproductions(path.parent, output)
     return {"transformers": releases.pop(), "general_claims": list(GENERAL), "families": rows}
