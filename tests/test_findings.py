@@ -62,7 +62,7 @@ def test_a_counter_patch_that_does_not_mend_reads_cause_not_found(roberta, tmp_p
 def test_a_cause_whose_line_is_gone_is_not_stated(roberta, tmp_path, monkeypatch):
     """A release that no longer has the line a cause names: the cause is ruled out, never stated from memory."""
     cause = causes.cause_of("roberta", "G1")
-    gone = dataclasses.replace(cause, lines=(causes.Line("{modeling}", "a line no release has"),))
+    gone = dataclasses.replace(cause, lines=(causes.Line("{modeling}", "a line no release has"),), counter_patch={})
     monkeypatch.setattr(causes, "CAUSES", tuple(gone if each is cause else each for each in causes.CAUSES))
     cell, _ = judged(roberta, tmp_path)
     assert cell["kind"] == causes.CAUSE_NOT_FOUND and "exits" not in cell, cell
@@ -74,5 +74,5 @@ def test_every_cause_names_lines_this_transformers_has():
     """Each cause's lines are found in the installed transformers, for every family it names (a release that moves or drops one
     turns this red, and the matrix would say 'cause not found')."""
     missing = [(cause.name, family, line.text) for cause in causes.CAUSES for family in cause.cells if family != causes.ANY
-               if causes.model_class(family) is not None for line in cause.lines if causes.where(line, family) is None]
+               if causes.model_class(family) is not None for line in causes.lines_of(cause, family) if causes.where(line, family) is None]
     assert not missing, missing

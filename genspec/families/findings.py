@@ -40,10 +40,11 @@ def judge(matrix: dict, output: Path, python: str = sys.executable, workers: int
         if cause is None:
             cell |= {"kind": causes.CAUSE_NOT_FOUND, "cause text": "no cause in transformers is known for this cell yet"}
             continue
-        lines = [causes.where(line, row["family"]) for line in cause.lines]
+        named = causes.lines_of(cause, row["family"])
+        lines = [causes.where(line, row["family"]) for line in named]
         cell |= {"cause": cause.name, "lines": lines}
         if None in lines:
-            missing = [line.text for line, found in zip(cause.lines, lines, strict=True) if found is None]
+            missing = [line.text for line, found in zip(named, lines, strict=True) if found is None]
             cell |= {"kind": causes.CAUSE_NOT_FOUND, "cause text": f"ruled out: {cause.title} — its line is not in transformers "
                                                                     f"{transformers.__version__} ({'; '.join(missing)[:200]})"}
         elif cause.kind == causes.DEFECT:
