@@ -114,7 +114,8 @@ def tiny_config(model_type: str):
         raise CannotBuild(f"its config does not build with defaults ({_first_line(error)})") from None
     text = _text_model_type(default)
     if text:
-        raise CannotBuild(f"a multimodal model: its text model is {text}, a row of its own")
+        row = "a row of its own" if text in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES else "which transformers maps to no causal LM: no row judges it"
+        raise CannotBuild(f"a multimodal model: its text model is {text}, {row}")
     known = set(default.to_dict()) | set(getattr(default, "attribute_map", {}))
     settings = {name: value for name, value in SMALL.items() if name in known} | FAMILY_SETTINGS.get(model_type, {})
     if "qk_rope_head_dim" in known:  # multi-head latent attention: head_dim names the rope half; a key head per query head

@@ -195,6 +195,8 @@ def _arbitrate_in_float64(row: dict, red: list[str], directory: Path, workdir: P
             cell["status"] = FLOAT32_ROUNDING
             cell["detail"] = (f"float32 rounding amplified by this build (float32: {cell['detail'][:400]}; float64, the same build: proven — "
                               f"{verdict['detail'][:300]})")
+        elif verdict["status"] in ("cannot show", "not applicable"):
+            cell["float64"] = f"{FLOAT64_CANNOT_JUDGE}: {verdict['status']} in float64 ({verdict['detail'][:300]})"
         elif (why := _float64_could_not_judge(cell["detail"], verdict["detail"])) is not None:
             cell["float64"] = f"{FLOAT64_CANNOT_JUDGE}: {why}"
         else:
