@@ -73,8 +73,8 @@ def _decoder_patch(prefix: str, embeds_rows: bool) -> tuple:
     return patch
 
 
-# Decoders whose positions are made otherwise: MVP's from the column after its mask is made 4-d, Whisper's from the column
-# where its causal LM passes none.
+# Decoders whose positions are made otherwise: MVP's from the column after its mask is made 4-d, TrOCR's learned ones from
+# the column, Whisper's from the column where its causal LM passes none.
 OTHER_DECODERS = {
     "mvp": (Replacement("{modeling}.MvpDecoder", "forward", "attention_mask = create_causal_mask(",
                         "padding_mask = attention_mask; attention_mask = create_causal_mask("),
@@ -82,6 +82,10 @@ OTHER_DECODERS = {
                         "positions = self.embed_positions(input, cache_length, position_ids=None if padding_mask is None or padding_mask.dim() "
                         f"!= 2 else {MASK_POSITIONS.replace('attention_mask', 'padding_mask')}[:, -input.shape[1]:])"),
             Replacement("{modeling}.MvpLearnedPositionalEmbedding", "forward", *ROWS_EMBEDDED)),
+    "trocr": (Replacement("{modeling}.TrOCRDecoder", "forward", "embed_pos = self.embed_positions(input, cache_length=cache_length)",
+                          "embed_pos = self.embed_positions(input, cache_length=cache_length, position_ids=None if attention_mask is None or "
+                          f"attention_mask.dim() != 2 else {MASK_POSITIONS}[:, -input.shape[1]:])"),
+              Replacement("{modeling}.TrOCRLearnedPositionalEmbedding", "forward", *ROWS_EMBEDDED)),
     "whisper": (Replacement("{modeling}.WhisperDecoder", "forward", "position_ids = position_ids.unsqueeze(0).repeat(inputs_embeds.shape[0], 1)",
                             "position_ids = position_ids.unsqueeze(0).repeat(inputs_embeds.shape[0], 1) if attention_mask is None or "
                             f"attention_mask.dim() != 2 else {MASK_POSITIONS}[:, -inputs_embeds.shape[1]:]"),),
