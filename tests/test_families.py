@@ -50,7 +50,20 @@ def test_each_family_is_a_row_of_verdicts_or_one_line(shards):
     assert rows["mamba"]["claims"]["C3"]["status"] == "not applicable", rows["mamba"]["claims"]["C3"]
     assert rows["gemma3"]["row"] == "cannot build tiny" and "its text model is gemma3_text" in rows["gemma3"]["reason"], rows["gemma3"]
     page = (shards[0] / "joined" / "families.md").read_text(encoding="utf-8")
-    assert "| gpt2 |" in page and "## Not built or not loaded, by reason" in page and "## Every red cell's reason" in page
+    assert "| gpt2 |" in page and "## Not built or not loaded, each with its reason" in page and "## Every red cell, its kind and its cause" in page
+    assert "| gemma3 | cannot build tiny | a multimodal model: its text model is gemma3_text, a row of its own |" in page
+
+
+def test_each_red_cell_has_its_kind_and_cause_on_the_findings_page(shards):
+    """gpt2's C1 is the articles' recipe, not a defect of transformers: its tied save stores no lm_head.weight, shown by the line
+    of transformers that ties it; findings.md names it once, with its cells."""
+    root, matrix = shards
+    cell = next(row for row in matrix["families"] if row["family"] == "gpt2")["claims"]["C1"]
+    assert cell["kind"] == "the articles' recipe" and cell["cause"] == "tied-save", cell
+    assert cell["lines"] and cell["lines"][0].startswith("transformers/modeling_utils.py:"), cell["lines"]
+    findings = (root / "joined" / "findings.md").read_text(encoding="utf-8")
+    assert "1 red cell: 0 defect, 0 by design, 1 the articles' recipe, 0 cause not found." in findings, findings[:600]
+    assert "### a tied save stores no lm_head.weight" in findings and "Cells: gpt2 C1 ([script](repro/gpt2-C1.py))" in findings
 
 
 def test_the_cells_that_moved_between_two_matrices(shards, tmp_path):

@@ -14,7 +14,6 @@ crash or hang is its row, not the run's end), `-n` at a time.
 
 import json
 import os
-import re
 import sys
 import tempfile
 from collections import Counter
@@ -65,7 +64,7 @@ def to_markdown(matrix: dict) -> str:
     lines = [f"# The general claims on every family of transformers {matrix['transformers']}", "",
              (f"{len(rows)} families map to a causal LM; {len(proven_on)} built tiny and proven on, "
               f"{len(rows) - len(proven_on)} not (below, each with its reason). Each cell is the proof's verdict."), "",
-             f"{len(red)} red cells: " + ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
+             f"{len(red)} red cell{'' if len(red) == 1 else 's'}: " + ", ".join(f"{count} {kind}" for kind, count in kinds.most_common())
              + " — each explained in [findings.md](findings.md).", "",
              "| | verdict | what it means |", "|---|---|---|"]
     lines += [f"| {SYMBOL[status]} | {status} | {MEANING.get(status, '')} |" for status in shown]
@@ -78,9 +77,8 @@ def to_markdown(matrix: dict) -> str:
               for row in proven_on]
     unbuilt = [row for row in rows if row["row"] != "proven on"]
     if unbuilt:
-        names = {row["family"] for row in rows}
         lines += ["", "## Not built or not loaded, each with its reason", "", "| family | row | reason |", "|---|---|---|"]
-        lines += [f"| {row['family']} | {row['row']} | {_cell(_no_phantom_row(row['reason'], names))} |" for row in unbuilt]
+        lines += [f"| {row['family']} | {row['row']} | {_cell(row['reason'])} |" for row in unbuilt]
     if red:
         lines += ["", "## Every red cell, its kind and its cause", "",
                   ("Red on independent builds (other seeds, other weights: the hashes are in the JSON), judged again in float64 on the "
@@ -104,14 +102,6 @@ def to_markdown(matrix: dict) -> str:
             lines += ["", f"## {title}", "", f"{SYMBOL[status]} {MEANING[status]}.", "", f"| family | claim | {column} |", "|---|---|---|"]
             lines += [f"| {family} | {claim} | {_cell(detail[:600])} |" for family, claim, detail in listed]
     return "\n".join(lines) + "\n"
-
-
-def _no_phantom_row(reason: str, names: set[str]) -> str:
-    """A multimodal family's reason names its text model's row; where the matrix has no such row, it says so."""
-    found = re.search(r"its text model is (\S+), a row of its own", reason)
-    if found and found.group(1) not in names:
-        return reason.replace(f"{found.group(1)}, a row of its own", f"{found.group(1)}, which transformers maps to no causal LM: no row judges it")
-    return reason
 
 
 def _cell(text: str) -> str:

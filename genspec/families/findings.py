@@ -108,7 +108,7 @@ def to_markdown(matrix: dict) -> str:
     by_kind = {kind: [each for each in red if each[2].get("kind") == kind] for kind in causes.KINDS}
     release = matrix["transformers"]
     lines = [f"# Why each red cell is red, on transformers {release}", "", "[← the matrix](families.md)", "",
-             f"{len(red)} red cells: " + ", ".join(f"{len(by_kind[kind])} {kind}" for kind in causes.KINDS) + ".", "",
+             f"{len(red)} red cell{'' if len(red) == 1 else 's'}: " + ", ".join(f"{len(by_kind[kind])} {kind}" for kind in causes.KINDS) + ".", "",
              ("- **defect** — transformers contradicts itself. Its cause is written only where the cell's script exits 1 and its "
              "counter-patch (the smallest change of the lines named, applied in the script's process) exits 0."),
              "- **by design** — the family is not what the claim speaks of: still red, shown by the line that makes it so.",
@@ -123,7 +123,7 @@ def to_markdown(matrix: dict) -> str:
                 continue
             families = sorted({family for family, _, _ in cells})
             claims = sorted({claim for _, claim, _ in cells})
-            lines += [f"### {cause.title}", "", (f"<a id=\"{cause.name}\"></a>{len(cells)} cells — families: {', '.join(families)}; "
+            lines += [f"### {cause.title}", "", (f"<a id=\"{cause.name}\"></a>{len(cells)} cell{'' if len(cells) == 1 else 's'} — families: {', '.join(families)}; "
                       f"claims: {', '.join(claims)}."), "", causes.statement(cause, families[0] if len(families) == 1 else None), ""]
             lines += ["Where: " + "; ".join(sorted({line for _, _, cell in cells for line in cell.get("lines", []) if line})), ""]
             if cause.upstream:
