@@ -1,11 +1,12 @@
 """reformer — S1: tokens 1×N → last_hidden_state 1×N×1024 → logits 1×N×151936, for N = 1 ("Hi"), 16 ("how are you?" chat), 17 ("Why are you running?" chat)
 
-Red in `genspec families` on transformers 5.25.0: hidden states (1, 1, 128)
+Red in `genspec families` on transformers 5.25.0: hidden states (1, 1, 128), where the claim expects (1, 1, 64) (1×N×hidden_size)
 
 Reproduces it with torch and transformers alone: the family's tiny config and the tiny checkpoint's weights (seed 0),
-the token ids the proof used, and the two computations the claim compares, in float32 and in float64 (the arbiter of
-rounding). Exits 1 while the finding holds in both, 0 once a release removes it (or float64 shows it was rounding), 2 when
-the script itself cannot run, saying why.
+its generation config, the token ids the proof used, and the two computations the claim compares, in float32 and in float64
+(the arbiter of rounding). Exits 1 while the finding holds (in float32, and in float64 where float64 can judge: it says when
+it cannot), 0 once a release removes it (or float64 shows it was rounding), 2 when the script itself cannot run or its
+scores cannot judge the claim, saying why.
 """
 
 import copy
@@ -22,7 +23,7 @@ try:  # a missing or broken package is no finding: exit 2, saying what
     import torch
     import transformers
     from safetensors import safe_open
-    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, GenerationConfig
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 except Exception as error:
     print(f"could not run: {type(error).__name__}: {error}")
@@ -30,6 +31,7 @@ except Exception as error:
 
 MODEL_TYPE = 'reformer'
 CONFIG_JSON = '{"attention_head_size": 64, "attn_layers": ["local", "lsh", "local", "lsh", "local", "lsh"], "axial_norm_std": 1.0, "axial_pos_embds": false, "axial_pos_embds_dim": [64, 192], "axial_pos_shape": [64, 64], "bos_token_id": 151643, "chunk_size_lm_head": 0, "classifier_dropout": null, "eos_token_id": 151643, "feed_forward_size": 512, "hash_seed": null, "hidden_act": "relu", "hidden_dropout_prob": 0.05, "hidden_size": 64, "initializer_range": 0.02, "is_decoder": true, "layer_norm_eps": 1e-12, "local_attention_probs_dropout_prob": 0.05, "local_attn_chunk_length": 64, "local_num_chunks_after": 0, "local_num_chunks_before": 1, "lsh_attention_probs_dropout_prob": 0.0, "lsh_attn_chunk_length": 64, "lsh_num_chunks_after": 0, "lsh_num_chunks_before": 1, "max_position_embeddings": 512, "num_attention_heads": 4, "num_buckets": null, "num_hashes": 1, "num_hidden_layers": 4, "pad_token_id": 0, "tie_word_embeddings": false, "use_cache": true, "vocab_size": 151936}'  # config.json of the tiny checkpoint, read as from_pretrained reads it (in main)
+GENERATION_JSON = '{"bos_token_id": 151643, "eos_token_id": [151645, 151643]}'  # its generation_config.json: the eos ids generate() is told, as the proof's load tells it
 SEED, EMBEDDING_GAIN, LAYER_GAIN = 0, 0.1, 1.0
 PROMPT = torch.tensor([[151644, 872, 198, 5158, 525, 498, 30, 151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271]])  # the articles' how-are-you chat, in Qwen3's token ids
 PROMPTS = [[151644, 872, 198, 5158, 525, 498, 30, 151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271], [151644, 872, 198, 10234, 525, 498, 4303, 30, 151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271]]  # and why-are-you-running, the batch's other row
@@ -37,7 +39,7 @@ OTHER = torch.tensor([[151644, 872, 198, 10234, 525, 498, 4303, 30, 151645, 198,
 TEXTS = [[13048, 5562, 1246, 525, 498, 30], [9707, 5562], [5158, 525, 498, 30]]  # "Hi dog how are you?", "Hello dog", "how are you?": the batch of S5 and C2
 CHECKPOINT_EOS = [151643, 151645]  # the eos ids the tiny checkpoint's generation config names
 PREFIX, LATER = torch.tensor([[13048, 5562]]), torch.tensor([[1246, 525, 498, 30]])  # "Hi dog", then " how are you?"
-PAD, STEPS = 151643, 6
+PAD, STEPS = 0, 6
 # the proof's kernel tolerance, per dtype (genspec's tolerances.py): a difference within it is the order kernels sum in
 TOLERANCE = {'float32': 0.0005, 'float64': 1e-12}
 CHECKPOINT_SHA256 = '9a3e3073ea5d2baaa2b2160008832c3b61811c7a9faa81a7f53f6705aa2fb0f8'  # the tiny checkpoint's weights, as genspec built them
@@ -66,7 +68,17 @@ def built(config, seed, embedding_gain, layer_gain):
 
 
 def finding(model, tolerance):
-    raise NotImplementedError("no reproduction of this claim's comparison is written yet: see the verdict above")
+    """S1: tokens 1×N → the base model's last_hidden_state 1×N×hidden_size → the head's logits 1×N×vocab_size (the config's sizes)."""
+    n, config = PROMPT.shape[1], model.config
+    with torch.no_grad():
+        hidden = model.base_model(PROMPT).last_hidden_state
+        logits = model(PROMPT).logits
+    holds = False
+    for name, seen, expected in (("last_hidden_state", tuple(hidden.shape), (1, n, config.hidden_size)),
+                                 ("logits", tuple(logits.shape), (1, n, config.vocab_size))):
+        print(f"{name}: {seen}, where the claim expects {expected}")
+        holds |= seen != expected
+    return holds
 
 
 def weights_sha256(model):
@@ -79,12 +91,21 @@ def weights_sha256(model):
     return digest.hexdigest()
 
 
+def in_float64(model):
+    """The model as the arbiter computes it: float64, a mixture of experts through the eager loop (grouped_mm has no float64)."""
+    exact = copy.deepcopy(model).double()
+    if getattr(exact.config, "_experts_implementation", None) not in (None, "eager") and hasattr(exact, "set_experts_implementation"):
+        exact.set_experts_implementation("eager")
+    return exact
+
+
 if __name__ == "__main__":
     print(f"{MODEL_TYPE} on transformers {transformers.__version__}, torch {torch.__version__}")
     try:  # anything the script itself cannot do is no finding: exit 2, saying what
         if MODEL_TYPE not in CONFIG_MAPPING:
             raise LookupError(f"transformers {transformers.__version__} has no family {MODEL_TYPE!r}")
         model = built(CONFIG_MAPPING[MODEL_TYPE].from_dict(json.loads(CONFIG_JSON)), SEED, EMBEDDING_GAIN, LAYER_GAIN)
+        model.generation_config = GenerationConfig.from_dict(json.loads(GENERATION_JSON))
         sha256 = weights_sha256(model)
         print(f"weights sha256 {sha256[:12]}: " + ("the tiny checkpoint's" if sha256 == CHECKPOINT_SHA256 else
               f"not the tiny checkpoint's ({CHECKPOINT_SHA256[:12]}): this release initializes the family otherwise"))
@@ -95,9 +116,9 @@ if __name__ == "__main__":
         sys.exit(2)
     try:  # float64 is the arbiter: a difference float32 rounding made is gone there
         print("in float64, the arbiter of rounding:")
-        exact = finding(copy.deepcopy(model).double(), TOLERANCE["float64"])
+        exact = finding(in_float64(model), TOLERANCE["float64"])
     except Exception as error:
-        print(f"float64 could not run ({type(error).__name__}: {error}): the float32 verdict stands")
+        print(f"float64 cannot judge ({type(error).__name__}: {error}): unarbitrated, the float32 verdict stands")
         exact = holds
     if holds and not exact:
         print("float32 rounding: the finding is gone in float64")

@@ -1,0 +1,66 @@
+"""Counter-patch of data2vec-text — G2: generate() numbers positions from 0 where the model numbers them after its padding id.
+
+generate() hands every forward that takes `position_ids` positions counted from 0 (generation/utils.py, in generate()),
+while Data2VecTextForCausalLM's own forward, given none, numbers a text from padding_idx + 1, RoBERTa-style
+(create_position_ids_from_input_ids): each step of generate() scores its token at another position than the model's
+forward over the same text. transformers 4.x's RobertaForCausalLM kept a prepare_inputs_for_generation of its own that
+passed no position_ids.
+
+The smallest change of transformers that removes the cause, applied in this process, then data2vec-text-G2.py runs: it exits 0 where
+this is the cause (the finding gone under the patch), 1 while the finding holds, 2 where the patch does not apply to this
+release (saying why). The change, line by line:
+
+    in transformers.generation.utils.GenerationMixin.generate (transformers/generation/utils.py:2891):
+    - accepts_position_ids = "position_ids" in set(inspect.signature(self.forward).parameters.keys())
+    + accepts_position_ids = "position_ids" in set(inspect.signature(self.forward).parameters.keys()) and not hasattr(getattr(self.base_model, "embeddings", None), "create_position_ids_from_input_ids")
+"""
+
+import importlib
+import inspect
+import pathlib
+import runpy
+import sys
+import textwrap
+
+REPLACEMENTS = [('transformers.generation.utils.GenerationMixin', 'generate', 'accepts_position_ids = "position_ids" in set(inspect.signature(self.forward).parameters.keys())', 'accepts_position_ids = "position_ids" in set(inspect.signature(self.forward).parameters.keys()) and not hasattr(getattr(self.base_model, "embeddings", None), "create_position_ids_from_input_ids")')]  # (owner, method, old, new)
+
+
+def owner_of(dotted):
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            owner = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            owner = getattr(owner, name)
+        return owner
+    raise ImportError(dotted)
+
+
+def replace_in(owner, method, changes):
+    """Each (old, new) of `changes` replaced in the source of owner.method, recompiled in its own module: the function's code
+    swapped, its decorators and closure kept."""
+    function = inspect.unwrap(getattr(owner, method))
+    lines = textwrap.dedent(inspect.getsource(function)).splitlines(keepends=True)
+    source = "".join(lines[next(i for i, line in enumerate(lines) if line.lstrip().startswith(("def ", "async def "))):])
+    for old, new in changes:
+        if source.count(old) != 1:
+            raise LookupError(f"{owner.__name__}.{method} holds the line {source.count(old)} times, not once: {old!r}")
+        source = source.replace(old, new)
+    free = function.__code__.co_freevars  # super()'s __class__ among them: the new code closes over the same names
+    factory = f"def _factory({', '.join(free)}):\n{textwrap.indent(source, '    ')}\n    return {function.__name__}\n"
+    namespace = {}
+    exec(compile(factory, inspect.getsourcefile(function), "exec"), vars(sys.modules[function.__module__]), namespace)
+    function.__code__ = namespace["_factory"](*(cell.cell_contents for cell in function.__closure__ or ())).__code__
+
+
+if __name__ == "__main__":
+    try:  # a method's changes together: its source is read once, from transformers' file
+        for dotted, method in dict.fromkeys((dotted, method) for dotted, method, _, _ in REPLACEMENTS):
+            replace_in(owner_of(dotted), method, [(old, new) for each, name, old, new in REPLACEMENTS if (each, name) == (dotted, method)])
+    except Exception as error:
+        print(f"the counter-patch does not apply: {type(error).__name__}: {error}")
+        sys.exit(2)
+    print(f"counter-patch applied: {len(REPLACEMENTS)} line(s) of transformers changed")
+    runpy.run_path(str(pathlib.Path(__file__).with_name('data2vec-text-G2.py')), run_name="__main__")
