@@ -112,7 +112,7 @@ CAUSES = (
     ),
     Cause(
         "decoder-positions-ignore-padding", DEFECT, "the decoder numbers positions by column, not by the attention mask",
-        "{model}.forward takes no `position_ids`, and its decoder numbers positions `arange(seq_length) + cache_length` whatever "
+        "{model}'s forward takes no `position_ids`, and its decoder numbers positions `arange(seq_length) + cache_length` whatever "
         "the attention mask says: a left-padded row's tokens sit at other positions than the same text alone, so the batch "
         "generates otherwise. The mask itself works (the padding is not attended).",
         {family: ("G10",) for family in (*DECODERS, *OTHER_DECODERS)},

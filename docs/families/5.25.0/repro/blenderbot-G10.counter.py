@@ -1,6 +1,6 @@
 """Counter-patch of blenderbot — G10: the decoder numbers positions by column, not by the attention mask.
 
-BlenderbotForCausalLM.forward takes no `position_ids`, and its decoder numbers positions `arange(seq_length) +
+BlenderbotForCausalLM's forward takes no `position_ids`, and its decoder numbers positions `arange(seq_length) +
 cache_length` whatever the attention mask says: a left-padded row's tokens sit at other positions than the same text
 alone, so the batch generates otherwise. The mask itself works (the padding is not attended).
 

@@ -1,8 +1,8 @@
 """Counter-patch of mbart — G10: the decoder numbers positions by column, not by the attention mask.
 
-MBartForCausalLM.forward takes no `position_ids`, and its decoder numbers positions `arange(seq_length) + cache_length`
-whatever the attention mask says: a left-padded row's tokens sit at other positions than the same text alone, so the
-batch generates otherwise. The mask itself works (the padding is not attended).
+MBartForCausalLM's forward takes no `position_ids`, and its decoder numbers positions `arange(seq_length) +
+cache_length` whatever the attention mask says: a left-padded row's tokens sit at other positions than the same text
+alone, so the batch generates otherwise. The mask itself works (the padding is not attended).
 
 The smallest change of transformers that removes the cause, applied in this process, then mbart-G10.py runs: it exits 0 where
 this is the cause (the finding gone under the patch), 1 while the finding holds, 2 where the patch does not apply to this
