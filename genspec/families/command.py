@@ -78,7 +78,7 @@ def to_markdown(matrix: dict) -> str:
     unbuilt = [row for row in rows if row["row"] != "proven on"]
     if unbuilt:
         lines += ["", "## Not built or not loaded, each with its reason", "", "| family | row | reason |", "|---|---|---|"]
-        lines += [f"| {row['family']} | {row['row']} | {_cell(row['reason'])} |" for row in unbuilt]
+        lines += [f"| {row['family']} | {row['row']} | {findings.table_cell(row['reason'])} |" for row in unbuilt]
     if red:
         lines += ["", "## Every red cell, its kind and its cause", "",
                   ("Red on independent builds (other seeds, other weights: the hashes are in the JSON), judged again in float64 on the "
@@ -87,8 +87,8 @@ def to_markdown(matrix: dict) -> str:
                   "| family | claim | kind | cause | the proof's verdict | float64 | reproduce |", "|---|---|---|---|---|---|---|"]
         lines += [f"| {family} | {claim} | {cell.get('kind', '')} | "
                   + (f"[{cell['cause']}](findings.md#{cell['cause']})" if cell.get("cause") and cell.get("kind") != "cause not found"
-                     else _cell(cell.get("cause text", ""))[:200])
-                  + f" | {_cell(cell['detail'][:300])} | {_cell(cell.get('float64', '—')[:160])} | "
+                     else findings.table_cell(cell.get("cause text", ""))[:200])
+                  + f" | {findings.table_cell(cell['detail'][:300])} | {findings.table_cell(cell.get('float64', '—')[:160])} | "
                   + (f"[{Path(cell['repro']).name}]({cell['repro']})" if cell.get("repro") else "—") + " |" for family, claim, cell in red]
     apart = (
         (family_runs.FLOAT32_ROUNDING, "Float32 rounding amplified by the build", "float32's verdict and float64's"),
@@ -100,12 +100,8 @@ def to_markdown(matrix: dict) -> str:
         listed = [(family, claim, cell["detail"]) for family, claim, cell in cells if cell["status"] == status]
         if listed:
             lines += ["", f"## {title}", "", f"{SYMBOL[status]} {MEANING[status]}.", "", f"| family | claim | {column} |", "|---|---|---|"]
-            lines += [f"| {family} | {claim} | {_cell(detail[:600])} |" for family, claim, detail in listed]
+            lines += [f"| {family} | {claim} | {findings.table_cell(detail[:600])} |" for family, claim, detail in listed]
     return "\n".join(lines) + "\n"
-
-
-def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 def write(matrix: dict, output: Path) -> list[Path]:

@@ -141,12 +141,13 @@ def to_markdown(matrix: dict) -> str:
     lines += ["## Cause not found", ""]
     if by_kind[causes.CAUSE_NOT_FOUND]:
         lines += ["| family | claim | what was ruled out | script |", "|---|---|---|---|"]
-        lines += [f"| {family} | {claim} | {_cell(cell.get('cause text', ''))} | " + (f"[{Path(cell['repro']).name}]({cell['repro']})" if cell.get("repro") else "—")
+        lines += [f"| {family} | {claim} | {table_cell(cell.get('cause text', ''))} | " + (f"[{Path(cell['repro']).name}]({cell['repro']})" if cell.get("repro") else "—")
                   + " |" for family, claim, cell in by_kind[causes.CAUSE_NOT_FOUND]]
     else:
         lines += ["None: every red cell's cause is shown."]
     return "\n".join(lines) + "\n"
 
 
-def _cell(text: str) -> str:
+def table_cell(text: str) -> str:
+    """`text` as one cell of a Markdown table (the matrix's and the findings')."""
     return str(text).replace("|", "\\|").replace("\n", " ")

@@ -25,8 +25,6 @@ ONE_BUILD_ONLY = "red on one build"  # red on the first build and on no other of
 UNCONFIRMED = "unconfirmed"  # red on the first build, and no second build could judge it: neither a finding nor the build's
 FLOAT32_ROUNDING = "float32 rounding"  # red in float32, proven on the same build in float64: rounding the build amplified, never a finding
 FLOAT64_CANNOT_JUDGE = "float64 cannot judge"  # float64 did not start, raised where float32 computed, or scored NaN: unarbitrated
-# How the proof words a verdict it could not reach (genspec/run/finite_scores.py, genspec/reports/crashes.py).
-NOT_FINITE, RAISED = "the model's scores are not finite", "transformers itself raised"
 BUILDS = 3  # a red cell is judged on up to this many independent builds: confirmed when red on at least two
 # Red cells that compare two computations (every general claim but C1, which reads what a save stores): float64 judges them
 # again on the same build, since float64 is the arbiter of whether a difference is rounding.
@@ -206,17 +204,14 @@ def _arbitrate_in_float64(row: dict, red: list[str], directory: Path, workdir: P
 def _float64_could_not_judge(float32: str, float64: str) -> str | None:
     """Why float64's verdict says nothing of the claim, or None where it judged it: its scores were not finite, or transformers
     raised in float64 where float32 computed (the same raise in both is the same finding, judged)."""
+    from genspec.reports.crashes import RAISED, raise_site
+    from genspec.run.finite_scores import NOT_FINITE
+
     if float64.startswith(NOT_FINITE):
         return f"its scores are not finite ({float64[:240]})"
-    if float64.startswith(RAISED) and _raise_site(float64) != _raise_site(float32):
+    if float64.startswith(RAISED) and raise_site(float64) != raise_site(float32):
         return f"float64 raised where float32 computed ({float64[:240]})"
     return None
-
-
-def _raise_site(detail: str) -> str | None:
-    """Where transformers raised, as a crash's verdict names it ("raised at FILE:LINE"), or None for a verdict that is no crash."""
-    found = re.search(r"raised at (\S+:\d+)", detail) if detail.startswith(RAISED) else None
-    return found.group(1) if found else None
 
 
 def _judge_on_more_builds(row: dict, red: list[str], workdir: Path, cache_root: str | None) -> None:

@@ -10,12 +10,12 @@ in the same place is the finding, any other exception the script's own failure. 
 """
 
 import json
-import re
 from pathlib import Path
 
 from genspec.embedded.small_models import BIAS_STD, MLP_GAIN, MLP_OUT, NORM_SPREAD
 from genspec.embedded.weights import FREQUENT_GAIN, FREQUENT_RANKS
 from genspec.families.builds import LAYER
+from genspec.reports import crashes
 from genspec.run.tolerances import KERNEL_ATOL
 
 # What each claim compares, as the script's own check (COMPARISONS' keys are the claims reproduced this way).
@@ -518,7 +518,7 @@ def inputs(checkpoint: Path, tokenizer) -> dict:
 def script(family: str, claim: str, claim_text: str, verdict: str, given: dict, release: str) -> str:
     """The reproduction of `family`'s red `claim`, from the inputs its row keeps (`inputs`)."""
     ids, recipe, eos = given["ids"], given["recipe"], given["generation"].get("eos_token_id")
-    raised = raise_site(verdict)
+    raised = crashes.raise_site(verdict)
     check = CHECKS[COMPARISONS[claim]] + (CRASH.replace("{raised}", repr(raised)) if raised else "")
     return TEMPLATE.format(
         family=family, claim=claim, claim_text=claim_text, release=release, verdict=" ".join(verdict.split())[:600],
@@ -527,17 +527,6 @@ def script(family: str, claim: str, claim_text: str, verdict: str, given: dict, 
         prompt=ids["prompt"], other_prompt=ids["other_prompt"], prefix=ids["prefix"], later=ids["later"], pad=ids["pad"], texts=ids["texts"],
         eos=sorted(eos if isinstance(eos, list) else [eos] if eos is not None else []),
         tolerance=TOLERANCE, sha256=given["weights sha256"], weights=WEIGHTS, check=check)
-
-
-CRASH_SITE = re.compile(r"^transformers itself raised (?P<type>\w+).*? raised at (?:\S*?/)?(?P<file>transformers/\S+?):\d+ \(in (?P<function>[\w.<>]+)\)")
-
-
-def raise_site(verdict: str) -> dict | None:
-    """The exception type, transformers' file and the function a crash's verdict names (genspec/reports/crashes.py), or None."""
-    found = CRASH_SITE.search(" ".join(verdict.split()))
-    if not found:
-        return None
-    return {"type": found["type"], "file": found["file"].removeprefix("transformers/"), "function": found["function"].rsplit(".", 1)[-1]}
 
 
 def token_ids(tokenizer) -> dict:

@@ -2,6 +2,7 @@
 exception, and the file and line in transformers where it was raised — what a maintainer needs to see it again."""
 
 import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from genspec.run.unjudged import Unjudged
 TRANSFORMERS_HOME = Path(transformers.__file__).resolve().parent
 # Exceptions that are verdicts, not crashes: a failed check, pytest's own outcomes, a claim the model cannot be judged on.
 VERDICTS = (AssertionError, pytest.skip.Exception, pytest.fail.Exception, pytest.xfail.Exception, Unjudged)
+RAISED = "transformers itself raised"  # how a crash's verdict begins (inside_transformers)
+SITE = re.compile(rf"^{RAISED} (?P<type>\w+).*? raised at (?:\S*?/)?(?P<file>transformers/\S+?):\d+ \(in (?P<function>[\w.<>]+)\)")
 
 
 def inside_transformers(excinfo: pytest.ExceptionInfo) -> str | None:
@@ -31,7 +34,7 @@ def inside_transformers(excinfo: pytest.ExceptionInfo) -> str | None:
     where = Path(raised.path).resolve().relative_to(TRANSFORMERS_HOME.parent).as_posix()
     inner = raised.frame.f_locals.get("self")
     function = f"{type(inner).__name__}.{raised.name}" if inner is not None else raised.name
-    return (f"transformers itself raised {excinfo.typename}{': ' + message[0] if message else ''} — called as {call}, raised at "
+    return (f"{RAISED} {excinfo.typename}{': ' + message[0] if message else ''} — called as {call}, raised at "
             f"{where}:{raised.lineno + 1} (in {function}), transformers {transformers.__version__}")
 
 
@@ -41,3 +44,12 @@ def _in_transformers(path) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def raise_site(verdict: str) -> dict | None:
+    """What a crash's verdict (inside_transformers) names: the exception's type, transformers' file and the function it was
+    raised in (not the line, which moves between releases); None for a verdict that is no crash."""
+    found = SITE.search(" ".join(verdict.split()))
+    if not found:
+        return None
+    return {"type": found["type"], "file": found["file"].removeprefix("transformers/"), "function": found["function"].rsplit(".", 1)[-1]}

@@ -3,6 +3,7 @@
 import torch
 
 SHOWN = 2  # tensors named in the message
+NOT_FINITE = "the model's scores are not finite"  # how the message begins
 
 
 def not_finite(model, scores_by_prompt: dict[str, torch.Tensor]) -> str | None:
@@ -16,4 +17,4 @@ def not_finite(model, scores_by_prompt: dict[str, torch.Tensor]) -> str | None:
                + (f" and {len(broken) - SHOWN} more tensors" if len(broken) > SHOWN else "")
                + ": the checkpoint is corrupt or was converted badly"
                if broken else "every weight is finite: the forward pass overflows (try --dtype float32)")
-    return f"the model's scores are not finite (NaN or inf): {prompts} scores of the articles' prompts; {weights}. No claim that reads scores can be judged."
+    return f"{NOT_FINITE} (NaN or inf): {prompts} scores of the articles' prompts; {weights}. No claim that reads scores can be judged."
